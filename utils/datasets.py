@@ -1,0 +1,317 @@
+"""Datasets: where each one lives, how to fetch, verify, cache and unpack it, and readers.
+
+Every dataset the book uses is described once, in ``REGISTRY``. A dataset is fetched
+at most once into the cache folder (``$SEQBOOK_DATA``, default ``~/.cache/seqbook``);
+a file already there with the right sha1, or an already unpacked folder, is used
+without touching the network.
+
+Downloads are atomic: bytes go to ``<name>.part`` and are renamed only after the sha1
+matched, so an interrupted transfer never leaves a file that passes for a good one.
+Archives are unpacked into a temporary folder that is renamed into place at the end.
+
+This module imports no deep-learning framework.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CACHE_ENV_VAR = "SEQBOOK_DATA"
+DEFAULT_CACHE = Path("~/.cache/seqbook").expanduser()
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file to download: its URL, its sha1, and the name it gets in the cache."""
+
+    url: str
+    sha1: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How one dataset is fetched and laid out in the cache.
+
+    Attributes:
+        name: the registry key.
+        files: what to download.
+        unpack: ``None`` (use the files as they are), ``"zip"`` or ``"tar"``.
+        folder: the path, relative to the cache, that exists once the dataset is ready
+            (a file for single-file datasets, the unpacked folder for archives).
+        description: one line for error messages and listings.
+    """
+
+    name: str
+    files: tuple[RemoteFile, ...]
+    unpack: str | None
+    folder: str
+    description: str = ""
+    expected: tuple[str, ...] = field(default_factory=tuple)
+
+
+_D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
+_WIKITEXT = (
+    "https://raw.githubusercontent.com/pytorch/examples/main/"
+    "word_language_model/data/wikitext-2/"
+)
+
+REGISTRY: dict[str, DatasetSpec] = {
+    "time_machine": DatasetSpec(
+        name="time_machine",
+        files=(RemoteFile(_D2L + "timemachine.txt",
+                          "090b5e7e70c295757f55df93cb0a180b9691891a", "timemachine.txt"),),
+        unpack=None,
+        folder="timemachine.txt",
+        description="H. G. Wells, The Time Machine (public domain)",
+    ),
+    "ptb": DatasetSpec(
+        name="ptb",
+        files=(RemoteFile(_D2L + "ptb.zip",
+                          "319d85e578af0cdc590547f26231e4e31cdf1e42", "ptb.zip"),),
+        unpack="zip",
+        folder="ptb",
+        description="Penn Treebank, Mikolov's preprocessed split",
+        expected=("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"),
+    ),
+    "wikitext-2": DatasetSpec(
+        name="wikitext-2",
+        # The original wikitext-2-v1.zip bucket refuses downloads; pytorch/examples
+        # serves byte-identical copies of the three token files.
+        files=(
+            RemoteFile(_WIKITEXT + "train.txt",
+                       "863f29c46ef9d167fff4940ec821195882fe29d1", "wiki.train.tokens"),
+            RemoteFile(_WIKITEXT + "valid.txt",
+                       "0418625c8b4da6e4b5c7a0b9e78d4ae8f7ee5422", "wiki.valid.tokens"),
+            RemoteFile(_WIKITEXT + "test.txt",
+                       "c7b8ce0aa086fb34dab808c5c49224211eb2b172", "wiki.test.tokens"),
+        ),
+        unpack=None,
+        folder="wikitext-2",
+        description="WikiText-2 (tokenized), CC BY-SA 3.0",
+        expected=("wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"),
+    ),
+    "aclImdb": DatasetSpec(
+        name="aclImdb",
+        files=(RemoteFile(_D2L + "aclImdb_v1.tar.gz",
+                          "01ada507287d82875905620988597833ad4e0903", "aclImdb_v1.tar.gz"),),
+        unpack="tar",
+        folder="aclImdb",
+        description="Large Movie Review Dataset (Maas et al., 2011)",
+        expected=("train", "test"),
+    ),
+}
+
+
+class DatasetError(RuntimeError):
+    """A dataset could not be fetched, verified or unpacked. The message says what to do."""
+
+
+def cache_dir(cache: str | os.PathLike | None = None) -> Path:
+    """The data cache folder: ``cache`` if given, else ``$SEQBOOK_DATA``, else the default."""
+    if cache is None:
+        cache = os.environ.get(CACHE_ENV_VAR) or DEFAULT_CACHE
+    return Path(cache).expanduser()
+
+
+def sha1_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """The hex sha1 of a file, read in chunks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _manual_hint(remote: RemoteFile, cache: Path) -> str:
+    return (f"To supply it by hand, download {remote.url} on a machine with internet "
+            f"access and save it as {cache / remote.filename} (or point ${CACHE_ENV_VAR} "
+            f"at a folder that already holds the dataset).")
+
+
+def download(remote: RemoteFile, cache: str | os.PathLike | None = None, *,
+             timeout: float = 60.0, progress: bool = True) -> Path:
+    """Download one file into the cache, verify its sha1, and return its path.
+
+    A file already in the cache with the right sha1 is returned without any network.
+
+    Raises:
+        DatasetError: offline or HTTP failure (names the URL, the cache folder and how to
+            place the file by hand), or a checksum mismatch (the bad file is removed).
+    """
+    cache = cache_dir(cache)
+    target = cache / remote.filename
+    if target.is_file() and sha1_of(target) == remote.sha1:
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(remote.url, timeout=timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            _copy_with_progress(response, partial, total, remote.filename, progress)
+        if total is not None and partial.stat().st_size != total:
+            raise DatasetError(
+                f"The download of {remote.url} stopped after {partial.stat().st_size} of "
+                f"{total} bytes. Run the cell again to retry. {_manual_hint(remote, cache)}")
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        partial.unlink(missing_ok=True)
+        raise DatasetError(
+            f"Could not download {remote.url} into the cache folder {cache}: {err}. "
+            f"Check your internet connection. {_manual_hint(remote, cache)}") from err
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    got = sha1_of(partial)
+    if got != remote.sha1:
+        partial.unlink(missing_ok=True)
+        raise DatasetError(
+            f"Checksum mismatch for {remote.url}: expected sha1 {remote.sha1}, got {got}. "
+            f"The downloaded file was removed; run the cell again to retry. "
+            f"{_manual_hint(remote, cache)}")
+    os.replace(partial, target)
+    return target
+
+
+def _copy_with_progress(response, path: Path, total: int | None, label: str,
+                        progress: bool) -> None:
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm  # only shown while something is downloaded
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {label}")
+    try:
+        with open(path, "wb") as out:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _unpack(archive: Path, kind: str, spec: DatasetSpec, cache: Path) -> None:
+    """Unpack ``archive`` so that ``cache / spec.folder`` appears atomically."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=cache))
+    try:
+        try:
+            if kind == "zip":
+                with zipfile.ZipFile(archive) as zf:
+                    zf.extractall(staging)
+            else:
+                with tarfile.open(archive) as tf:
+                    tf.extractall(staging, filter="data")
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as err:
+            raise DatasetError(
+                f"The archive {archive} for dataset '{spec.name}' is corrupt ({err}). "
+                f"Delete it and run the cell again to download it anew.") from err
+        unpacked = staging / spec.folder
+        if not unpacked.is_dir():
+            raise DatasetError(
+                f"The archive {archive} does not contain the folder '{spec.folder}/' that "
+                f"dataset '{spec.name}' needs. Delete it and download it again.")
+        final = cache / spec.folder
+        if final.exists():  # another process finished first
+            return
+        os.replace(unpacked, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_ready(spec: DatasetSpec, cache: Path) -> bool:
+    path = cache / spec.folder
+    if spec.unpack is None and not spec.expected:
+        return path.is_file() and sha1_of(path) == spec.files[0].sha1
+    if spec.unpack is None:  # several plain files in one folder
+        return all((path / f.filename).is_file() and sha1_of(path / f.filename) == f.sha1
+                   for f in spec.files)
+    return path.is_dir() and all((path / name).exists() for name in spec.expected)
+
+
+def fetch(name: str, cache: str | os.PathLike | None = None, *,
+          progress: bool = True) -> Path:
+    """Make dataset ``name`` available in the cache and return its path.
+
+    Returns the file for single-file datasets and the folder otherwise.
+
+    Args:
+        name: a key of ``REGISTRY`` (``time_machine``, ``ptb``, ``wikitext-2``,
+            ``aclImdb``).
+        cache: the cache folder; defaults to ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``.
+        progress: show a progress bar while downloading.
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown dataset name={name!r}; known: {sorted(REGISTRY)}")
+    spec = REGISTRY[name]
+    cache = cache_dir(cache)
+    if _is_ready(spec, cache):
+        return cache / spec.folder
+    if spec.unpack is None and spec.expected:  # plain files inside a folder
+        folder = cache / spec.folder
+        for remote in spec.files:
+            download(remote, folder, progress=progress)
+        return folder
+    archive = download(spec.files[0], cache, progress=progress)
+    if spec.unpack is not None:
+        _unpack(archive, spec.unpack, spec, cache)
+    return cache / spec.folder
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+def read_time_machine(cache: str | os.PathLike | None = None) -> str:
+    """The raw text of *The Time Machine*, as one string."""
+    return fetch("time_machine", cache).read_text(encoding="utf-8")
+
+
+def read_ptb(split: str = "train", cache: str | os.PathLike | None = None) -> list[str]:
+    """The lines of one Penn Treebank split (``train``, ``valid`` or ``test``).
+
+    Each line is one sentence of space-separated words; rare words are already ``<unk>``
+    and numbers ``N`` (Mikolov's preprocessing).
+    """
+    return _read_lines(fetch("ptb", cache) / f"ptb.{_check_split(split)}.txt")
+
+
+def read_wikitext2(split: str = "train",
+                   cache: str | os.PathLike | None = None) -> list[str]:
+    """The non-empty lines of one WikiText-2 split (``train``, ``valid`` or ``test``)."""
+    lines = _read_lines(fetch("wikitext-2", cache) / f"wiki.{_check_split(split)}.tokens")
+    return [line for line in lines if line.strip()]
+
+
+def read_imdb(split: str = "train", cache: str | os.PathLike | None = None
+              ) -> tuple[list[str], list[int]]:
+    """The reviews and labels (1 positive, 0 negative) of one IMDB split.
+
+    Reviews are read in sorted file order, negatives first. The counts come from the
+    files on disk: the copy used offline has 49,996 reviews, not 50,000.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    root = fetch("aclImdb", cache) / split
+    texts, labels = [], []
+    for label, sub in ((0, "neg"), (1, "pos")):
+        for path in sorted((root / sub).glob("*.txt")):
+            texts.append(path.read_text(encoding="utf-8"))
+            labels.append(label)
+    return texts, labels
+
+
+def _check_split(split: str) -> str:
+    if split not in ("train", "valid", "test"):
+        raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
+    return split
+
+
+def _read_lines(path: Path) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return f.read().splitlines()

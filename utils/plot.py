@@ -1,0 +1,111 @@
+"""Plots: a training curve that redraws itself in a notebook, and simple PNG figures.
+
+Figures are shown as PNG (SVG output embeds dates and would break output comparison).
+Importing this module changes no global plotting style.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "Kernel" in type(shell).__name__ or (
+        shell is not None and hasattr(shell, "kernel"))
+
+
+class LiveCurves:
+    """Curves that grow during training and redraw in place in a notebook.
+
+    Args:
+        xlabel, ylabel, title: axis labels and title.
+        legend: one name per curve.
+        yscale: ``"linear"`` or ``"log"``.
+        every: redraw at most every ``every`` calls of ``add`` (the last call of a run
+            should be followed by ``show()``).
+        png_path: if given, ``show()`` also writes the final figure there.
+
+    Example:
+        >>> curves = LiveCurves("epoch", "perplexity", ["train", "valid"])
+        >>> curves.add(1, [12.3, 13.1])   # doctest: +SKIP
+    """
+
+    def __init__(self, xlabel: str, ylabel: str, legend: Sequence[str],
+                 title: str = "", yscale: str = "linear", every: int = 1,
+                 png_path: str | Path | None = None, figsize=(5.5, 3.5)):
+        self.xlabel, self.ylabel, self.title = xlabel, ylabel, title
+        self.legend, self.yscale, self.every = list(legend), yscale, max(1, every)
+        self.png_path, self.figsize = png_path, figsize
+        self.xs: list[list[float]] = [[] for _ in self.legend]
+        self.ys: list[list[float]] = [[] for _ in self.legend]
+        self._calls = 0
+        self._handle = None
+
+    def add(self, x: float, ys: Sequence[float | None]) -> None:
+        """Append one point per curve (``None`` skips a curve) and maybe redraw."""
+        if len(ys) != len(self.legend):
+            raise ValueError(f"Expected {len(self.legend)} values ({self.legend}), "
+                             f"got {len(ys)}")
+        for i, y in enumerate(ys):
+            if y is not None:
+                self.xs[i].append(float(x))
+                self.ys[i].append(float(y))
+        self._calls += 1
+        if self._calls % self.every == 0:
+            self._draw(final=False)
+
+    def show(self) -> None:
+        """Draw the final figure (and save it when ``png_path`` was given)."""
+        self._draw(final=True)
+
+    def figure(self):
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=self.figsize)
+        for xs, ys, name in zip(self.xs, self.ys, self.legend):
+            ax.plot(xs, ys, label=name, marker="." if len(xs) < 30 else None)
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.ylabel)
+        ax.set_yscale(self.yscale)
+        if self.title:
+            ax.set_title(self.title)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        return fig
+
+    def _draw(self, final: bool) -> None:
+        import matplotlib.pyplot as plt
+
+        fig = self.figure()
+        if final and self.png_path is not None:
+            Path(self.png_path).parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(self.png_path, dpi=100)
+        if _in_notebook():
+            from IPython.display import display
+            if self._handle is None:
+                self._handle = display(fig, display_id=True)
+            else:
+                self._handle.update(fig)
+        plt.close(fig)
+
+
+def plot_lines(xs, ys_list, legend, xlabel, ylabel, title="", xscale="linear",
+               yscale="linear", figsize=(5.5, 3.5)):
+    """One axes with several labelled lines; returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    for x, y, name in zip(xs, ys_list, legend):
+        ax.plot(x, y, label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, xscale=xscale, yscale=yscale, title=title)
+    ax.grid(True, alpha=0.3)
+    if any(legend):
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,119 @@
+"""Runs: the run profile, the device, seeding, and small timing and counting helpers.
+
+The run profile is chosen here and nowhere else:
+
+* ``$SEQBOOK_PROFILE`` (``quick`` or ``full``) wins when it is set;
+* otherwise ``full`` when a CUDA GPU is visible, ``quick`` when not.
+
+``quick`` is sized so that each chapter runs in a few minutes on two CPU cores;
+``full`` holds the settings that reach the quality the chapters quote.
+
+Frameworks are imported lazily, only to probe or seed them.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+
+PROFILE_ENV_VAR = "SEQBOOK_PROFILE"
+PROFILES = ("quick", "full")
+
+
+def _module_loaded_or_installed(name: str) -> bool:
+    return name in sys.modules or importlib.util.find_spec(name) is not None
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA GPU is visible (asked of PyTorch when it is installed)."""
+    if _module_loaded_or_installed("torch"):
+        import torch
+        return torch.cuda.is_available()
+    return shutil.which("nvidia-smi") is not None and os.path.exists("/dev/nvidia0")
+
+
+def run_profile() -> str:
+    """The run profile: ``$SEQBOOK_PROFILE`` if set, else ``full`` on a GPU, else ``quick``."""
+    chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
+    if chosen:
+        if chosen not in PROFILES:
+            raise ValueError(f"${PROFILE_ENV_VAR} must be one of {PROFILES}, got {chosen!r}")
+        return chosen
+    return "full" if cuda_available() else "quick"
+
+
+def torch_device():
+    """The PyTorch device to train on: the first CUDA GPU if there is one, else the CPU."""
+    import torch
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_name() -> str:
+    """A readable name of the device PyTorch trains on (``CPU (2 cores)`` or the GPU's)."""
+    if _module_loaded_or_installed("torch"):
+        import torch
+        if torch.cuda.is_available():
+            return torch.cuda.get_device_name(0)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and every framework already imported in this process.
+
+    Import the framework before seeding: a framework imported later is not seeded.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        import torch
+        torch.manual_seed(seed)  # also seeds every CUDA device
+    if "mxnet" in sys.modules:
+        import mxnet
+        mxnet.random.seed(seed)
+    if "paddle" in sys.modules:
+        import paddle
+        paddle.seed(seed)
+
+
+class Timer:
+    """Measure wall time of several intervals: ``start()`` … ``stop()``; ``sum()``, ``avg()``."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self.start()
+
+    def start(self) -> None:
+        self._tik = time.perf_counter()
+
+    def stop(self) -> float:
+        self.times.append(time.perf_counter() - self._tik)
+        return self.times[-1]
+
+    def sum(self) -> float:
+        return float(sum(self.times))
+
+    def avg(self) -> float:
+        return self.sum() / len(self.times) if self.times else 0.0
+
+
+class Accumulator:
+    """Running sums of ``n`` quantities, e.g. total loss and number of tokens."""
+
+    def __init__(self, n: int):
+        self.data = [0.0] * n
+
+    def add(self, *values) -> None:
+        if len(values) != len(self.data):
+            raise ValueError(f"Accumulator holds {len(self.data)} values, got {len(values)}")
+        self.data = [a + float(b) for a, b in zip(self.data, values)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]

@@ -1,0 +1,159 @@
+"""Text: cleaning, tokenization, and the ``Vocab`` that maps tokens to integer ids.
+
+This module imports no deep-learning framework.
+"""
+from __future__ import annotations
+
+import collections
+import re
+from collections.abc import Iterable, Sequence
+
+TOKEN_MODES = ("word", "char")
+
+
+def clean_time_machine(text: str) -> str:
+    """Lower-case the text and replace every run of non-letters with one space.
+
+    This is the simple normalisation the character-level chapters use: 26 letters and
+    the space, 27 symbols in all, so that every model sees the same small alphabet.
+    """
+    return re.sub(r"[^a-z]+", " ", text.lower()).strip()
+
+
+def tokenize(lines: str | Sequence[str], mode: str = "word") -> list[list[str]]:
+    """Split each line into word or character tokens.
+
+    Args:
+        lines: one string (treated as a single line) or a sequence of lines.
+        mode: ``"word"`` splits on whitespace; ``"char"`` keeps every character,
+            spaces included.
+
+    Returns:
+        One list of tokens per line.
+    """
+    if mode not in TOKEN_MODES:
+        raise ValueError(f"mode must be one of {TOKEN_MODES}, got {mode!r}")
+    if isinstance(lines, str):
+        lines = [lines]
+    if mode == "word":
+        return [line.split() for line in lines]
+    return [list(line) for line in lines]
+
+
+def flatten(tokens: Iterable[Iterable[str]] | Iterable[str]) -> list[str]:
+    """Turn a list of token lists into one flat token list (a flat list is kept)."""
+    tokens = list(tokens)
+    if tokens and isinstance(tokens[0], (list, tuple)):
+        return [tok for line in tokens for tok in line]
+    return tokens
+
+
+def count_corpus(tokens) -> collections.Counter:
+    """Token frequencies of a flat or nested token list."""
+    return collections.Counter(flatten(tokens))
+
+
+class Vocab:
+    """A vocabulary: token ↔ id, with ``<unk>`` at id 0 for every unknown token.
+
+    Ids are given in this order: ``<unk>``, the reserved tokens, then the remaining
+    tokens by decreasing frequency (ties broken alphabetically, so that the ids do not
+    depend on the order of the text).
+
+    Args:
+        tokens: a flat or nested list of tokens to count.
+        min_freq: tokens seen fewer times than this map to ``<unk>``.
+        reserved_tokens: tokens that get ids right after ``<unk>`` whatever their
+            counts (e.g. ``<pad>``, ``<eos>``).
+        unk_token: the spelling of the unknown token.
+
+    Example:
+        >>> vocab = Vocab(["a", "b", "a"], reserved_tokens=["<pad>"])
+        >>> vocab["a"], vocab[["b", "zzz"]], vocab.to_tokens([2, 0])
+        (2, [3, 0], ['a', '<unk>'])
+    """
+
+    def __init__(self, tokens=(), min_freq: int = 1,
+                 reserved_tokens: Sequence[str] = (), unk_token: str = "<unk>"):
+        if min_freq < 1:
+            raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+        counter = count_corpus(tokens)
+        self.token_freqs: list[tuple[str, int]] = sorted(
+            counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.unk_token = unk_token
+        self.idx_to_token: list[str] = [unk_token]
+        for token in reserved_tokens:
+            if token not in self.idx_to_token:
+                self.idx_to_token.append(token)
+        specials = set(self.idx_to_token)
+        self.idx_to_token += [tok for tok, freq in self.token_freqs
+                              if freq >= min_freq and tok not in specials]
+        self.token_to_idx = {tok: idx for idx, tok in enumerate(self.idx_to_token)}
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.token_to_idx
+
+    def __getitem__(self, tokens):
+        """The id of one token, or the list of ids of a list (or tuple) of tokens."""
+        if isinstance(tokens, (list, tuple)):
+            return [self.__getitem__(token) for token in tokens]
+        return self.token_to_idx.get(tokens, self.unk)
+
+    def to_tokens(self, indices):
+        """The token of one id, or the tokens of a sequence of ids."""
+        if hasattr(indices, "tolist"):  # NumPy arrays and framework tensors
+            indices = indices.tolist()
+        if isinstance(indices, (list, tuple)):
+            return [self.idx_to_token[int(i)] for i in indices]
+        return self.idx_to_token[int(indices)]
+
+    @property
+    def unk(self) -> int:
+        """The id of the unknown token (always 0)."""
+        return 0
+
+    def __repr__(self) -> str:
+        head = ", ".join(self.idx_to_token[:8])
+        return f"Vocab(size={len(self)}, first tokens: [{head}, ...])"
+
+
+def load_corpus_time_machine(mode: str = "char", max_tokens: int = -1,
+                             text: str | None = None):
+    """The Time Machine as a flat list of token ids, and its ``Vocab``.
+
+    Args:
+        mode: ``"char"`` (27 symbols) or ``"word"``.
+        max_tokens: keep only the first ``max_tokens`` tokens (all if negative).
+        text: the raw text to use instead of reading the dataset (for tests).
+
+    Returns:
+        ``(corpus, vocab)``: ``corpus`` is a list of ids over the whole cleaned text.
+    """
+    from .datasets import read_time_machine
+
+    raw = read_time_machine() if text is None else text
+    cleaned = clean_time_machine(raw)
+    tokens = tokenize(cleaned, mode)[0]
+    vocab = Vocab(tokens)
+    corpus = vocab[tokens]
+    if max_tokens > 0:
+        corpus = corpus[:max_tokens]
+    return corpus, vocab
+
+
+def split_corpus(corpus: Sequence, valid_fraction: float = 0.1):
+    """Split a token sequence into a training head and a held-out tail.
+
+    The book's held-out split of The Time Machine is the last 10% of its tokens: the
+    n-gram chapter and every recurrent chapter measure perplexity on the same tail.
+    """
+    if not 0.0 < valid_fraction < 1.0:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+    cut = int(round(len(corpus) * (1.0 - valid_fraction)))
+    if cut == 0 or cut == len(corpus):
+        raise ValueError(f"A corpus of {len(corpus)} tokens is too short to split with "
+                         f"valid_fraction={valid_fraction}")
+    return corpus[:cut], corpus[cut:]

@@ -1,0 +1,53 @@
+"""PyTorch training primitives shared by every PyTorch chapter.
+
+Small, framework-specific pieces that several training loops need: clipping, state
+detaching, perplexity, parameter counts. The loops themselves live with the models
+they train (``utils.torch_rnn``, ``utils.torch_lm``, ``utils.torch_classify``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def clip_gradients(params, max_norm: float) -> float:
+    """Rescale gradients so that their global L2 norm is at most ``max_norm``.
+
+    Returns the norm *before* clipping, which is what a plot of gradient norms shows.
+    ``max_norm=inf`` measures the norm without clipping. Clipping the global norm keeps
+    the direction of the update and bounds its length (Pascanu et al., 2013).
+    """
+    params = [p for p in params if p.grad is not None]
+    if not params:
+        return 0.0
+    total = torch.linalg.vector_norm(
+        torch.stack([torch.linalg.vector_norm(p.grad.detach()) for p in params]))
+    if math.isfinite(max_norm) and total > max_norm:
+        for p in params:
+            p.grad.mul_(max_norm / (total + 1e-6))
+    return float(total)
+
+
+def detach_state(state):
+    """Cut the graph behind a recurrent state (a tensor or a tuple of tensors).
+
+    Truncated backpropagation through time: the values carry over to the next
+    minibatch, the gradients do not.
+    """
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return tuple(detach_state(s) for s in state)
+
+
+def perplexity(mean_nll: float) -> float:
+    """Perplexity from the mean negative log-likelihood per token (in nats)."""
+    return math.exp(min(mean_nll, 700.0))  # exp(700) is near float64's limit
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters of a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
