@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run every test: the unit tests of utils and `pytest --nbval` on every chapter.
 #   usage: bash scripts/test.sh [extra pytest arguments]
-# Uses .venv when it exists (scripts/build_book.sh makes it). Always the quick profile.
+# Sets up .venv first if needed (scripts/setup_env.sh). Always the quick profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
+bash scripts/setup_env.sh
+PY=.venv/bin/python
 export SEQBOOK_PROFILE=quick
-export MPLBACKEND=Agg
-export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::DeprecationWarning}
-exec "$PY" -m pytest tests book --nbval --nbval-current-env \
+# With arguments, run just those (e.g. one notebook); without, everything.
+if [ $# -eq 0 ]; then set -- tests book; fi
+exec "$PY" -m pytest --nbval --nbval-current-env \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 "$@"

@@ -8,14 +8,19 @@ plotting style).
 from .batching import (SeqDataLoader, bptt_batches, bptt_batchify, bucket_batches,
                        num_bptt_batches, pad_batch, seq_data_iter_random,
                        seq_data_iter_sequential, truncate_pad)
+from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
+                            load_imdb_ids, stratified_subset)
 from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
                        read_imdb, read_ptb, read_time_machine, read_wikitext2)
-from .plot import LiveCurves, plot_lines
+from .ngram import NGramModel, select_eps
+from .plot import LiveCurves, plot_confusion, plot_lines
 from .results import (format_metric, load_record, make_record, provenance,
                       save_record)
 from .runs import (PROFILE_ENV_VAR, Accumulator, Timer, cuda_available, device_name,
                    run_profile, set_seed, torch_device)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,
-                   load_corpus_time_machine, split_corpus, tokenize)
+                   load_corpus_time_machine, load_ptb_corpus, split_corpus,
+                   time_machine_splits, tokenize, tokenize_review,
+                   tokenize_with_eos)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

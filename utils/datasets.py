@@ -14,6 +14,7 @@ This module imports no deep-learning framework.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -111,6 +112,10 @@ REGISTRY: dict[str, DatasetSpec] = {
 }
 
 
+# What a failed transfer raises: no network, HTTP errors, a connection cut off, a bad URL.
+_TRANSFER_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)
+
+
 class DatasetError(RuntimeError):
     """A dataset could not be fetched, verified or unpacked. The message says what to do."""
 
@@ -161,7 +166,7 @@ def download(remote: RemoteFile, cache: str | os.PathLike | None = None, *,
             raise DatasetError(
                 f"The download of {remote.url} stopped after {partial.stat().st_size} of "
                 f"{total} bytes. Run the cell again to retry. {_manual_hint(remote, cache)}")
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except _TRANSFER_ERRORS as err:
         partial.unlink(missing_ok=True)
         raise DatasetError(
             f"Could not download {remote.url} into the cache folder {cache}: {err}. "
@@ -278,13 +283,15 @@ def read_ptb(split: str = "train", cache: str | os.PathLike | None = None) -> li
     Each line is one sentence of space-separated words; rare words are already ``<unk>``
     and numbers ``N`` (Mikolov's preprocessing).
     """
-    return _read_lines(fetch("ptb", cache) / f"ptb.{_check_split(split)}.txt")
+    split = _check_split(split)
+    return _read_lines(fetch("ptb", cache) / f"ptb.{split}.txt")
 
 
 def read_wikitext2(split: str = "train",
                    cache: str | os.PathLike | None = None) -> list[str]:
     """The non-empty lines of one WikiText-2 split (``train``, ``valid`` or ``test``)."""
-    lines = _read_lines(fetch("wikitext-2", cache) / f"wiki.{_check_split(split)}.tokens")
+    split = _check_split(split)
+    lines = _read_lines(fetch("wikitext-2", cache) / f"wiki.{split}.tokens")
     return [line for line in lines if line.strip()]
 
 

@@ -109,3 +109,26 @@ def plot_lines(xs, ys_list, legend, xlabel, ylabel, title="", xscale="linear",
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_confusion(counts, class_names, title="", figsize=(3.8, 3.4)):
+    """A confusion matrix as a labelled heat map; returns the matplotlib figure.
+
+    Args:
+        counts: ``(C, C)`` counts, row = true class, column = predicted class.
+        class_names: the ``C`` class names, in label order.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    counts = np.asarray(counts)
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.imshow(counts, cmap="Blues")
+    for (row, col), value in np.ndenumerate(counts):
+        color = "white" if value > 0.6 * counts.max() else "black"
+        ax.text(col, row, f"{value:,}", ha="center", va="center", color=color)
+    ticks = range(len(class_names))
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=class_names,
+           yticklabels=class_names, xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig

@@ -31,9 +31,10 @@ def git_commit(short: bool = True) -> str:
     """The commit the code was run from, with ``+dirty`` if files were modified."""
     root = Path(__file__).resolve().parent.parent
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short" if short else "HEAD", "HEAD"]
-                             if short else ["git", "rev-parse", "HEAD"], cwd=root,
-                             capture_output=True, text=True, timeout=10, check=True)
+        args = ["git", "rev-parse", "--short", "HEAD"] if short else [
+            "git", "rev-parse", "HEAD"]
+        rev = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=10,
+                             check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
                                cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
@@ -75,13 +76,22 @@ def make_record(chapter: str, profile: str, metrics: dict, device: str,
 
 def save_record(name: str, record: dict, results_dir: str | os.PathLike | None = None
                 ) -> Path:
-    """Write ``record`` to ``<results_dir>/<name>.json`` atomically and return the path."""
+    """Write ``record`` to ``<results_dir>/<name>.json`` atomically and return the path.
+
+    A record that only repeats the stored one (same chapter, profile and metrics) is
+    not written again: the stored provenance already describes those numbers, and a
+    deterministic chapter does not rewrite its file on every run.
+    """
     missing = [k for k in REQUIRED_KEYS if k not in record]
     if missing:
         raise ValueError(f"A results record needs the keys {missing}; use make_record().")
     folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
+    stored = load_record(name, folder)
+    if stored is not None and all(stored.get(k) == record[k]
+                                  for k in ("chapter", "profile", "metrics")):
+        return path
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -157,3 +157,93 @@ def split_corpus(corpus: Sequence, valid_fraction: float = 0.1):
         raise ValueError(f"A corpus of {len(corpus)} tokens is too short to split with "
                          f"valid_fraction={valid_fraction}")
     return corpus[:cut], corpus[cut:]
+
+
+def time_machine_splits(mode: str = "char", valid_fraction: float = 0.1
+                        ) -> tuple[list[int], list[int], Vocab]:
+    """The book's fixed split of The Time Machine: training head and held-out tail.
+
+    The vocabulary is built on the whole cleaned text, so that ids mean the same thing
+    in every chapter; the held-out tail is the last ``valid_fraction`` of the tokens
+    (``split_corpus``). The n-gram chapter and the recurrent chapters all measure
+    validation perplexity on this same tail.
+
+    Args:
+        mode: ``"char"`` (27 symbols plus ``<unk>``) or ``"word"``.
+        valid_fraction: the share of tokens, taken from the end, held out.
+
+    Returns:
+        ``(train_ids, valid_ids, vocab)``.
+    """
+    corpus, vocab = load_corpus_time_machine(mode)
+    train_ids, valid_ids = split_corpus(corpus, valid_fraction)
+    return list(train_ids), list(valid_ids), vocab
+
+
+def tokenize_with_eos(lines: Sequence[str], eos_token: str = "<eos>") -> list[str]:
+    """Split lines into words and end every line with ``eos_token``, as one flat list.
+
+    Word-level language models read a corpus as one stream; the end-of-sentence token
+    keeps the line breaks, so that the model learns where sentences end (the standard
+    Penn Treebank recipe of Mikolov et al. and Zaremba et al.).
+    """
+    return [tok for line in lines for tok in line.split() + [eos_token]]
+
+
+def load_ptb_corpus(cache=None, eos_token: str = "<eos>"
+                    ) -> tuple[list[int], list[int], list[int], Vocab]:
+    """Penn Treebank as three flat id streams, with ``eos_token`` after every line.
+
+    The vocabulary is built on the training split alone: ``<unk>`` (id 0, already in
+    the text for rare words), ``eos_token`` (id 1), then the words by decreasing
+    frequency, 10,000 entries in all. Validation and test words all occur in training.
+
+    Args:
+        cache: the data cache folder (default ``$SEQBOOK_DATA``).
+        eos_token: the end-of-line token.
+
+    Returns:
+        ``(train_ids, valid_ids, test_ids, vocab)``; about 929k, 74k and 82k ids.
+    """
+    from .datasets import read_ptb
+
+    splits = [tokenize_with_eos(read_ptb(split, cache), eos_token)
+              for split in ("train", "valid", "test")]
+    vocab = Vocab(splits[0], reserved_tokens=[eos_token])
+    train_ids, valid_ids, test_ids = (vocab[tokens] for tokens in splits)
+    return train_ids, valid_ids, test_ids, vocab
+
+
+# A word is a run of letters or digits, possibly joined by apostrophes ("don't",
+# "o'clock", "90's"); any other visible character is a token of its own.
+_REVIEW_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]|_")
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def tokenize_review(text: str) -> list[str]:
+    """Split a movie review into lower-case word and punctuation tokens.
+
+    IMDB reviews are raw web text: line breaks are written ``<br />``, and punctuation
+    sticks to words (``great!``). The rules, in order:
+
+    1. lower-case everything (``Great`` and ``great`` are one word);
+    2. replace each ``<br />`` (or ``<br>``, ``<br/>``) with a space;
+    3. a word is a run of letters or digits, kept whole across inner apostrophes, so
+       ``don't`` and ``isn't`` stay single tokens rather than ``don`` + ``t``;
+    4. every other visible character (``.``, ``!``, ``?``, a quote, a hyphen) becomes
+       a token of its own: ``!`` carries sentiment, and it must not make ``great!``
+       a different word from ``great``.
+
+    Args:
+        text: one review.
+
+    Returns:
+        the tokens, possibly an empty list.
+
+    Example:
+        >>> tokenize_review("Don't miss it!<br /><br />A 10/10 film.")
+        ["don't", 'miss', 'it', '!', 'a', '10', '/', '10', 'film', '.']
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    return _REVIEW_TOKEN.findall(_HTML_BREAK.sub(" ", text.lower()))

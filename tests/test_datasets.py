@@ -1,0 +1,319 @@
+"""Tests of utils.datasets: the real download path against a local HTTP server.
+
+The server runs on 127.0.0.1 on a port the system picks, in a thread, and serves
+small files and archives the tests make. Nothing here reaches the internet.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import socket
+import tarfile
+import threading
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from utils import datasets
+from utils.datasets import DatasetError, DatasetSpec, RemoteFile
+
+
+# ------------------------------------------------------------------ a local server
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.routes``: path -> (body, mode); mode "ok" or "short"."""
+
+    def do_GET(self):  # noqa: N802 (the name http.server asks for)
+        self.server.requests.append(self.path)
+        if self.path not in self.server.routes:
+            self.send_error(404)
+            return
+        body, mode = self.server.routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if mode == "short":  # promise twice the bytes, send half, hang up
+            self.send_header("Content-Length", str(2 * len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2 + 1])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep the test output quiet
+        pass
+
+
+class LocalServer:
+    """An HTTP server on an ephemeral 127.0.0.1 port that stops by itself."""
+
+    def __init__(self, lifetime: float = 60.0):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.routes, self.httpd.requests = {}, []
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.watchdog = threading.Timer(lifetime, self.stop)
+        self.watchdog.daemon = True
+        self._stopped = False
+
+    def __enter__(self):
+        self.thread.start()
+        self.watchdog.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        if not self._stopped:
+            self._stopped = True
+            self.watchdog.cancel()
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+    def serve(self, path: str, body: bytes, mode: str = "ok") -> str:
+        self.httpd.routes[path] = (body, mode)
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests
+
+
+@pytest.fixture
+def server():
+    with LocalServer() as srv:
+        yield srv
+
+
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in sorted(files.items()):
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return buf.getvalue()
+
+
+def _tar_gz_bytes(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _files_in(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def _closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ------------------------------------------------------------------ cache_dir, names
+
+
+def test_cache_dir_reads_the_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(datasets.CACHE_ENV_VAR, str(tmp_path / "here"))
+    assert datasets.cache_dir() == tmp_path / "here"
+    assert datasets.cache_dir(tmp_path / "given") == tmp_path / "given"
+    monkeypatch.delenv(datasets.CACHE_ENV_VAR)
+    assert datasets.cache_dir() == datasets.DEFAULT_CACHE
+
+
+def test_unknown_dataset_name_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="no-such-set"):
+        datasets.fetch("no-such-set", tmp_path)
+
+
+def test_registry_entries_are_consistent():
+    for name, spec in datasets.REGISTRY.items():
+        assert spec.name == name
+        assert spec.unpack in (None, "zip", "tar")
+        for remote in spec.files:
+            assert len(remote.sha1) == 40 and int(remote.sha1, 16) >= 0
+            assert remote.url.startswith(("http://", "https://"))
+
+
+# ------------------------------------------------------------------ download
+
+
+def test_download_caches_verifies_and_then_stays_offline(server, tmp_path):
+    body = b"It was a dark and stormy night.\n" * 100
+    remote = RemoteFile(server.serve("/story.txt", body), _sha1(body), "story.txt")
+    path = datasets.download(remote, tmp_path, progress=False)
+    assert path == tmp_path / "story.txt"
+    assert path.read_bytes() == body
+    assert datasets.sha1_of(path) == remote.sha1
+    assert server.requests == ["/story.txt"]
+    assert _files_in(tmp_path) == ["story.txt"]  # no .part file left behind
+    server.stop()  # a second call must not need the server
+    assert datasets.download(remote, tmp_path, progress=False) == path
+    assert server.requests == ["/story.txt"]
+
+
+def test_checksum_mismatch_says_expected_and_got_and_leaves_nothing(server, tmp_path):
+    body = b"these are not the bytes you are looking for"
+    wrong = "0" * 40
+    remote = RemoteFile(server.serve("/bad.txt", body), wrong, "bad.txt")
+    with pytest.raises(DatasetError) as info:
+        datasets.download(remote, tmp_path, progress=False)
+    message = str(info.value)
+    assert wrong in message and _sha1(body) in message
+    assert "expected" in message and "got" in message
+    assert _files_in(tmp_path) == []
+
+
+def test_transfer_cut_off_half_way_leaves_no_file(server, tmp_path):
+    body = bytes(range(256)) * 400
+    remote = RemoteFile(server.serve("/big.bin", body, mode="short"), _sha1(body),
+                        "big.bin")
+    with pytest.raises(DatasetError, match="big.bin"):
+        datasets.download(remote, tmp_path, progress=False)
+    assert _files_in(tmp_path) == []
+
+
+def test_no_network_names_url_cache_and_manual_fix(tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/timemachine.txt"
+    remote = RemoteFile(url, "1" * 40, "timemachine.txt")
+    with pytest.raises(DatasetError) as info:
+        datasets.download(remote, tmp_path, timeout=5, progress=False)
+    message = str(info.value)
+    assert url in message
+    assert str(tmp_path) in message
+    assert str(tmp_path / "timemachine.txt") in message  # where to put it by hand
+    assert datasets.CACHE_ENV_VAR in message
+    assert _files_in(tmp_path) == []
+
+
+def test_http_error_is_a_dataset_error(server, tmp_path):
+    url = server.serve("/exists.txt", b"x").replace("exists", "missing")
+    with pytest.raises(DatasetError, match="missing.txt"):
+        datasets.download(RemoteFile(url, "2" * 40, "missing.txt"), tmp_path,
+                          progress=False)
+    assert _files_in(tmp_path) == []
+
+
+def test_a_bad_cached_file_is_downloaded_again(server, tmp_path):
+    body = b"the real content\n"
+    remote = RemoteFile(server.serve("/f.txt", body), _sha1(body), "f.txt")
+    (tmp_path / "f.txt").write_bytes(b"stale")
+    assert datasets.download(remote, tmp_path, progress=False).read_bytes() == body
+    assert server.requests == ["/f.txt"]
+
+
+# ------------------------------------------------------------------ fetch and unpack
+
+
+def _register(monkeypatch, spec: DatasetSpec) -> None:
+    monkeypatch.setitem(datasets.REGISTRY, spec.name, spec)
+
+
+def test_fetch_zip_archive(server, tmp_path, monkeypatch):
+    archive = _zip_bytes({"toy/a.train.txt": b"a b c\n", "toy/a.valid.txt": b"d e\n"})
+    remote = RemoteFile(server.serve("/toy.zip", archive), _sha1(archive), "toy.zip")
+    _register(monkeypatch, DatasetSpec("toy", (remote,), "zip", "toy",
+                                       expected=("a.train.txt", "a.valid.txt")))
+    folder = datasets.fetch("toy", tmp_path, progress=False)
+    assert folder == tmp_path / "toy"
+    assert (folder / "a.train.txt").read_bytes() == b"a b c\n"
+    assert _files_in(tmp_path) == ["toy", "toy.zip", "toy/a.train.txt",
+                                   "toy/a.valid.txt"]  # no staging folder left
+    server.stop()
+    assert datasets.fetch("toy", tmp_path, progress=False) == folder
+    assert server.requests == ["/toy.zip"]
+
+
+def test_fetch_tar_gz_archive(server, tmp_path, monkeypatch):
+    archive = _tar_gz_bytes({"reviews/train/pos/0_9.txt": b"great",
+                             "reviews/test/neg/1_2.txt": b"awful"})
+    remote = RemoteFile(server.serve("/reviews.tar.gz", archive), _sha1(archive),
+                        "reviews.tar.gz")
+    _register(monkeypatch, DatasetSpec("reviews", (remote,), "tar", "reviews",
+                                       expected=("train", "test")))
+    folder = datasets.fetch("reviews", tmp_path, progress=False)
+    assert (folder / "train" / "pos" / "0_9.txt").read_text() == "great"
+    assert (folder / "test" / "neg" / "1_2.txt").read_text() == "awful"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_fetch_several_plain_files_into_a_folder(server, tmp_path, monkeypatch):
+    bodies = {"x.train": b"one\n", "x.valid": b"two\n"}
+    remotes = tuple(RemoteFile(server.serve(f"/{name}", body), _sha1(body), name)
+                    for name, body in bodies.items())
+    _register(monkeypatch, DatasetSpec("x", remotes, None, "x",
+                                       expected=tuple(bodies)))
+    folder = datasets.fetch("x", tmp_path, progress=False)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == bodies
+    server.stop()
+    assert datasets.fetch("x", tmp_path, progress=False) == folder
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+def test_corrupt_archive_names_it_and_leaves_no_folder(server, tmp_path, monkeypatch,
+                                                        kind):
+    good = (_zip_bytes if kind == "zip" else _tar_gz_bytes)({"toy/a.txt": b"a" * 500})
+    corrupt = good[: len(good) // 2]  # registered with its own sha1: it downloads fine
+    name = "toy.zip" if kind == "zip" else "toy.tar.gz"
+    remote = RemoteFile(server.serve(f"/{name}", corrupt), _sha1(corrupt), name)
+    _register(monkeypatch, DatasetSpec("toy", (remote,), kind, "toy",
+                                       expected=("a.txt",)))
+    with pytest.raises(DatasetError, match=name):
+        datasets.fetch("toy", tmp_path, progress=False)
+    assert not (tmp_path / "toy").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no staging folder
+
+
+def test_archive_without_the_expected_folder(server, tmp_path, monkeypatch):
+    archive = _zip_bytes({"other/a.txt": b"a"})
+    remote = RemoteFile(server.serve("/toy.zip", archive), _sha1(archive), "toy.zip")
+    _register(monkeypatch, DatasetSpec("toy", (remote,), "zip", "toy",
+                                       expected=("a.txt",)))
+    with pytest.raises(DatasetError, match="toy/"):
+        datasets.fetch("toy", tmp_path, progress=False)
+    assert _files_in(tmp_path) == ["toy.zip"]
+
+
+# ------------------------------------------------------------------ the real data
+
+_REAL = datasets.cache_dir()
+_HAVE_REAL = all((_REAL / spec.folder).exists() for spec in datasets.REGISTRY.values())
+
+
+@pytest.mark.skipif(not _HAVE_REAL, reason=f"the datasets are not in the cache {_REAL} "
+                    f"(set ${datasets.CACHE_ENV_VAR} to a filled cache to run this)")
+def test_every_dataset_in_the_cache_is_used_without_network(monkeypatch):
+    def offline(*args, **kwargs):
+        raise AssertionError("fetch() tried to use the network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    for name, spec in datasets.REGISTRY.items():
+        assert datasets.fetch(name, progress=False) == _REAL / spec.folder
+    assert "Time Traveller" in datasets.read_time_machine()
+    assert len(datasets.read_ptb("valid")) == 3370
+    assert datasets.read_wikitext2("test")[0].strip() == "= Robert <unk> ="
+    texts, labels = datasets.read_imdb("test")
+    assert len(texts) == len(labels) and set(labels) == {0, 1}
+
+
+def test_split_names_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="split"):
+        datasets.read_ptb("dev", tmp_path)
+    with pytest.raises(ValueError, match="split"):
+        datasets.read_imdb("valid", tmp_path)

@@ -1,0 +1,96 @@
+"""Tests of utils.lm_compare: the shared configuration, the shared batches, the CLI."""
+import dataclasses
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+
+from utils import lm_compare
+
+WORDS = [f"w{i}" for i in range(30)]
+TINY = dict(embed_size=8, num_hiddens=8, num_layers=2, dropout=0.0, batch_size=4,
+            num_steps=5, lr=1.0, clip=0.25, init_scale=0.1, valid_tokens=200)
+
+
+def write_tiny_ptb(cache, num_lines=(200, 40, 40)):
+    """A fake Penn Treebank cache: random lines over 30 words (every word in train)."""
+    rng = np.random.default_rng(0)
+    folder = cache / "ptb"
+    folder.mkdir(parents=True)
+    for split, count in zip(("train", "valid", "test"), num_lines):
+        lines = [" ".join(rng.choice(WORDS, size=8)) for _ in range(count)]
+        if split == "train":
+            lines.append(" ".join(WORDS))
+        (folder / f"ptb.{split}.txt").write_text("\n".join(lines) + "\n")
+    return cache
+
+
+def test_reference_config_is_shared_and_frozen():
+    cfg = lm_compare.ReferenceLMConfig()
+    assert (cfg.embed_size, cfg.num_hiddens, cfg.num_layers) == (200, 200, 2)
+    assert (cfg.batch_size, cfg.num_steps, cfg.dropout, cfg.init_scale) == (
+        20, 35, 0.2, 0.1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.lr = 1.0
+
+
+def test_reference_data_shapes(tmp_path):
+    cfg = lm_compare.ReferenceLMConfig(**TINY)
+    train_data, valid_data, vocab_size = lm_compare.reference_data(
+        cfg, cache=write_tiny_ptb(tmp_path))
+    assert vocab_size == len(WORDS) + 2                       # + <unk>, <eos>
+    assert train_data.shape[0] == valid_data.shape[0] == cfg.batch_size
+    assert valid_data.size <= cfg.valid_tokens
+
+
+def test_unknown_framework_is_refused():
+    with pytest.raises(ValueError, match="framework must be one of"):
+        lm_compare.run_framework("jax", lm_compare.ReferenceLMConfig(), 1, 0,
+                                 data=(None, None, 0))
+
+
+def available(framework):
+    package = lm_compare.FRAMEWORKS[framework][1]
+    return importlib.util.find_spec(package) is not None
+
+
+@pytest.mark.parametrize("framework", ["mxnet", "paddle"])
+def test_batches_are_the_same_arrays_in_every_framework(framework, monkeypatch):
+    """Every trainer walks the same NumPy windows as the PyTorch one, in order."""
+    if not (available("torch") and available(framework)):
+        pytest.skip(f"needs torch and {framework}")
+    cfg = lm_compare.ReferenceLMConfig(**TINY)
+    ids = np.random.default_rng(1).integers(0, 12, size=400)
+    train_data = lm_compare.bptt_batchify(ids, cfg.batch_size)
+    valid_data = train_data[:, :30]
+
+    def windows_seen(name):
+        module = lm_compare._trainer_module(name)
+        seen, original = [], module.bptt_batches
+
+        def recording(data, num_steps):
+            for X, Y in original(data, num_steps):
+                seen.append((np.asarray(X).copy(), np.asarray(Y).copy()))
+                yield X, Y
+
+        monkeypatch.setattr(module, "bptt_batches", recording)
+        module.train_reference_lm(train_data, valid_data, 12, cfg, 3, 0)
+        return seen[:3]                      # the training windows come first
+
+    for (X1, Y1), (X2, Y2) in zip(windows_seen("torch"), windows_seen(framework)):
+        np.testing.assert_array_equal(X1, X2)
+        np.testing.assert_array_equal(Y1, Y2)
+
+
+@pytest.mark.skipif(not available("torch"), reason="needs torch")
+def test_cli_trains_torch_on_a_tiny_corpus(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQBOOK_DATA", str(write_tiny_ptb(tmp_path)))
+    result = lm_compare.run_in_subprocess("torch", num_updates=3, seed=0, dropout=0.0)
+    assert result["framework"] == "torch" and result["num_updates"] == 3
+    assert len(result["train_losses"]) == 3
+    assert result["config"]["dropout"] == 0.0
+    # The untrained model is near uniform over the 32 words: its first loss is ln 32.
+    assert result["train_losses"][0] == pytest.approx(math.log(32), abs=0.05)
+    assert math.isfinite(result["val_ppl"])
+    assert result["tokens_per_s"] > 0

@@ -1,0 +1,39 @@
+"""Tests of the packaging: pins agree, and ``import utils`` stays framework-free."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pins(lines) -> dict[str, str]:
+    """``name==version`` requirements, by lower-case name."""
+    found = {}
+    for line in lines:
+        match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s;#]+)", line)
+        if match:
+            found[match.group(1).lower()] = match.group(2)
+    return found
+
+
+def test_optional_dependency_pins_match_requirements_txt():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    required = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    for extra, deps in project["optional-dependencies"].items():
+        for name, version in _pins(deps).items():
+            assert required.get(name) == version, (
+                f"pyproject.toml [{extra}] pins {name}=={version} but requirements.txt "
+                f"has {required.get(name)}; make them agree")
+
+
+def test_import_utils_imports_no_framework():
+    code = ("import sys, utils; "
+            "print(sorted(m for m in ('torch', 'mxnet', 'paddle', 'gluonnlp') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

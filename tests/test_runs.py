@@ -1,0 +1,82 @@
+"""Tests of utils.runs: the run profile, seeding, Timer and Accumulator."""
+from __future__ import annotations
+
+import random
+import time
+
+import numpy as np
+import pytest
+
+from utils import runs
+
+
+@pytest.mark.parametrize("value, expected", [("quick", "quick"), ("full", "full"),
+                                             (" FULL ", "full")])
+def test_profile_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv(runs.PROFILE_ENV_VAR, value)
+    assert runs.run_profile() == expected
+
+
+def test_invalid_profile_is_an_error_that_lists_the_choices(monkeypatch):
+    monkeypatch.setenv(runs.PROFILE_ENV_VAR, "fast")
+    with pytest.raises(ValueError) as info:
+        runs.run_profile()
+    assert "fast" in str(info.value)
+    assert "quick" in str(info.value) and "full" in str(info.value)
+
+
+def test_default_profile_follows_the_gpu(monkeypatch):
+    monkeypatch.delenv(runs.PROFILE_ENV_VAR, raising=False)
+    monkeypatch.setattr(runs, "cuda_available", lambda: True)
+    assert runs.run_profile() == "full"
+    monkeypatch.setattr(runs, "cuda_available", lambda: False)
+    assert runs.run_profile() == "quick"
+
+
+def _draws():
+    return random.random(), np.random.rand(3).tolist()
+
+
+def test_set_seed_makes_python_and_numpy_repeat():
+    runs.set_seed(7)
+    first = _draws()
+    runs.set_seed(7)
+    assert _draws() == first
+    runs.set_seed(8)
+    assert _draws() != first
+
+
+def test_set_seed_seeds_torch_when_imported():
+    torch = pytest.importorskip("torch")
+    runs.set_seed(3)
+    first = torch.rand(4)
+    runs.set_seed(3)
+    assert torch.equal(torch.rand(4), first)
+
+
+def test_device_name_is_readable():
+    name = runs.device_name()
+    assert isinstance(name, str) and name
+
+
+def test_timer_measures_intervals():
+    timer = runs.Timer()
+    time.sleep(0.01)
+    first = timer.stop()
+    timer.start()
+    second = timer.stop()
+    assert first >= 0.009
+    assert 0 <= second < first
+    assert timer.sum() == pytest.approx(first + second)
+    assert timer.avg() == pytest.approx((first + second) / 2)
+
+
+def test_accumulator_sums_and_resets():
+    acc = runs.Accumulator(2)
+    acc.add(1.5, 2)
+    acc.add(0.5, np.float32(3))
+    assert (acc[0], acc[1]) == (2.0, 5.0)
+    with pytest.raises(ValueError, match="2 values"):
+        acc.add(1.0)
+    acc.reset()
+    assert acc.data == [0.0, 0.0]

@@ -1,0 +1,187 @@
+"""Tests of utils.torch_lm (and of the PTB corpus helper it is trained on)."""
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import utils
+from utils import torch_lm, torch_train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    num_steps: int = 6
+    clip: float = 1.0
+    loss_convention: str = "token_mean"
+    lr: float = 1.0
+    lr_decay: float = 4.0
+    num_epochs: int = 3
+    bf16: bool = False
+    fused_optimizer: bool = False
+    compile_model: bool = False
+
+
+def tiny_model(vocab_size=12, size=8, tie=True, dropout=0.0, seed=0):
+    torch.manual_seed(seed)
+    return torch_lm.WordLM(vocab_size, size, size, num_layers=2, dropout=dropout,
+                           tie_weights=tie)
+
+
+def test_shapes_and_begin_state():
+    model = tiny_model()
+    X = torch.randint(0, 12, (3, 5))                     # (B, T)
+    logits, (h, c) = model(X)
+    assert logits.shape == (3, 5, 12)                    # (B, T, V)
+    assert h.shape == c.shape == (2, 3, 8)               # (L, B, H)
+    zero = model.begin_state(3)
+    logits_zero, _ = model(X, zero)
+    torch.testing.assert_close(logits, logits_zero)
+
+
+def test_state_carries_over():
+    model = tiny_model().eval()
+    X = torch.randint(0, 12, (2, 8))
+    whole, _ = model(X)
+    first, state = model(X[:, :3])
+    second, _ = model(X[:, 3:], state)
+    torch.testing.assert_close(torch.cat([first, second], dim=1), whole)
+
+
+def test_tying_shares_one_parameter():
+    tied, untied = tiny_model(tie=True), tiny_model(tie=False)
+    assert tied.decoder.weight is tied.embedding.weight
+    assert untied.decoder.weight is not untied.embedding.weight
+    assert (torch_train.count_parameters(untied) - torch_train.count_parameters(tied)
+            == 12 * 8)
+    with pytest.raises(ValueError, match="embed_size == num_hiddens"):
+        torch_lm.WordLM(12, 8, 16, tie_weights=True)
+
+
+def test_loss_conventions():
+    torch.manual_seed(0)
+    logits, Y = torch.randn(4, 7, 10), torch.randint(0, 10, (4, 7))
+    mean = torch_lm.lm_loss(logits, Y, "token_mean")
+    summed = torch_lm.lm_loss(logits, Y, "sum_steps_mean_batch")
+    torch.testing.assert_close(summed, 7 * mean)
+    torch.testing.assert_close(mean, torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 10), Y.reshape(-1)))
+    ppl_mean = torch_lm.loss_to_perplexity(float(mean), "token_mean", 7)
+    ppl_sum = torch_lm.loss_to_perplexity(float(summed), "sum_steps_mean_batch", 7)
+    assert math.isclose(ppl_mean, ppl_sum, rel_tol=1e-6)
+    assert math.isclose(ppl_mean, math.exp(float(mean)), rel_tol=1e-6)
+    with pytest.raises(ValueError, match="convention"):
+        torch_lm.lm_loss(logits, Y, "mean")
+
+
+def test_checkpoint_is_atomic_and_round_trips(tmp_path):
+    model, other = tiny_model(seed=0), tiny_model(seed=1)
+    path = torch_lm.save_checkpoint(model, tmp_path / "sub" / "best.pt")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["best.pt"]
+    torch_lm.save_checkpoint(model, path)  # overwriting leaves no temporary file
+    assert sorted(p.name for p in path.parent.iterdir()) == ["best.pt"]
+    torch_lm.load_checkpoint(other, path)
+    for a, b in zip(model.state_dict().values(), other.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    assert other.decoder.weight is other.embedding.weight  # tying survives loading
+
+
+def test_tiny_model_overfits_tiny_corpus(tmp_path):
+    torch.manual_seed(0)
+    ids = np.tile(np.arange(12), 20)                     # a repeating pattern
+    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
+    model = tiny_model(size=16)
+    before = torch_lm.evaluate(model, data, 6)
+    cfg = TinyConfig(lr=10.0, clip=5.0, num_epochs=30)
+    history = torch_lm.fit(model, data, data, cfg, tmp_path / "lm.pt", log=None)
+    after = torch_lm.evaluate(model, data, 6)
+    assert before > 8 and after < 2.0, (before, after)   # 12 words; 1 is perfect
+    assert math.isclose(after, min(r["val_ppl"] for r in history), rel_tol=1e-5)
+
+
+def test_lr_decays_when_validation_stalls(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 12, 400)   # noise: nothing to learn
+    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
+    history = torch_lm.fit(tiny_model(), data, data, TinyConfig(lr=5.0, num_epochs=6),
+                           tmp_path / "lm.pt", log=None)
+    for before, after in zip(history, history[1:]):
+        expected = before["lr"] if before["improved"] else before["lr"] / 4.0
+        assert after["lr"] == pytest.approx(expected)
+
+
+def test_generate_is_deterministic_with_seeded_generator():
+    vocab = utils.Vocab("a b c d e f g h i j k".split())
+    model = tiny_model(vocab_size=len(vocab))
+    runs = [torch_lm.generate(model, vocab, "a b", 10, 1.0,
+                              torch.Generator().manual_seed(3)) for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) == 12 and runs[0][:2] == ["a", "b"]
+    greedy = torch_lm.generate(model, vocab, "a", 5, temperature=0.0)
+    assert greedy == torch_lm.generate(model, vocab, "a", 5, temperature=0.0)
+    with pytest.raises(ValueError, match="prompt"):
+        torch_lm.generate(model, vocab, "  ", 3)
+
+
+def test_flops_per_token_formula():
+    # one layer, E=2, H=3, V=5: 4*(2+3)*3 + 3*5 = 75 multiply-adds
+    assert torch_lm.lm_flops_per_token(5, 2, 3, 1, training=False) == 150
+    assert torch_lm.lm_flops_per_token(5, 2, 3, 1) == 450
+    # a second layer reads H inputs: 4*(3+3)*3 = 72 more multiply-adds
+    assert torch_lm.lm_flops_per_token(5, 2, 3, 2, training=False) == 2 * (75 + 72)
+
+
+def test_autocast_switch():
+    with torch_lm.autocast("cpu", True):
+        assert torch.is_autocast_enabled("cpu")
+    with torch_lm.autocast("cpu", False):
+        assert not torch.is_autocast_enabled("cpu")
+
+
+def test_fast_path_flags_fall_back_on_cpu(tmp_path):
+    # oneDNN runs bf16 LSTMs only on CPUs with bf16 instructions: the probe decides.
+    model = tiny_model()
+    works = torch_lm.bf16_autocast_works(model, "cpu")
+    assert isinstance(works, bool) and model.training
+    assert all(p.grad is None for p in model.parameters())
+    data = torch_lm.to_device_stream(utils.bptt_batchify(np.arange(120) % 12, 4), "cpu")
+    optimizer = torch_lm.make_optimizer(model, 1.0, fused=True, device="cpu")
+    assert not optimizer.defaults["fused"]     # fused SGD is for CUDA only
+    stats = torch_lm.train_epoch(model, data, optimizer, TinyConfig(), use_bf16=works,
+                                 max_batches=2)
+    assert stats["tokens"] == 2 * 4 * 6 and math.isfinite(stats["ppl"])
+    lines = []
+    torch_lm.fit(model, data, data, TinyConfig(bf16=True, num_epochs=1),
+                 tmp_path / "lm.pt", log=lines.append)
+    assert len(lines) == (1 if works else 2)
+
+
+def test_speed_comparison_smoke_on_cpu(tmp_path):
+    spec = importlib.util.spec_from_file_location("full_runs",
+                                                  ROOT / "scripts" / "full_runs.py")
+    full_runs = importlib.util.module_from_spec(spec)
+    sys.modules["full_runs"] = full_runs   # dataclasses look their module up there
+    spec.loader.exec_module(full_runs)
+    record = full_runs.speed_comparison(smoke=True, results_dir=tmp_path)
+    assert (tmp_path / "07-speed.json").is_file()
+    metrics = record["metrics"]
+    for key in ("speedup_vs_baseline", "baseline_val_ppl", "book_val_ppl",
+                "baseline_tokens_per_s", "book_tokens_per_s"):
+        assert math.isfinite(metrics[key]) and metrics[key] > 0, key
+    assert record["profile"] == "quick"  # a smoke run never passes for a full one
+
+
+def test_ptb_corpus_has_eos_and_train_vocab():
+    lines = ["a b", "b c"]
+    assert utils.tokenize_with_eos(lines) == ["a", "b", "<eos>", "b", "c", "<eos>"]
+    train_ids, valid_ids, test_ids, vocab = utils.load_ptb_corpus()
+    assert len(vocab) == 10_000 and vocab.to_tokens([0, 1]) == ["<unk>", "<eos>"]
+    assert len(train_ids) == 929_589 and len(valid_ids) == 73_760
+    assert len(test_ids) == 82_430
+    assert valid_ids.count(1) == len(utils.read_ptb("valid"))

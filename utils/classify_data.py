@@ -1,0 +1,194 @@
+"""Text classification data: IMDB reviews as token ids, subsets, and padded minibatches.
+
+The path from raw reviews to minibatches, shared by every sentiment chapter::
+
+    read_imdb ──tokenize_review──▶ tokens ──Vocab (train only)──▶ ids ──▶ ClassifyLoader
+                                                                         (B, T) ids,
+                                                                         (B,) lengths,
+                                                                         (B,) labels
+
+This module imports no deep-learning framework: it hands NumPy arrays to the framework
+code, which converts them once, at its edge.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .batching import bucket_batches, pad_batch
+from .text import Vocab, tokenize_review
+
+PAD_TOKEN = "<pad>"
+SENTIMENTS = ("negative", "positive")  # label 0, label 1
+
+
+def stratified_subset(labels: Sequence[int], size: int | None, seed: int = 0
+                      ) -> np.ndarray:
+    """Indices of a random subset that keeps the share of every label.
+
+    Args:
+        labels: one integer label per example.
+        size: how many examples to keep; ``None`` (or at least ``len(labels)``) keeps
+            them all.
+        seed: seeds the draw, so that the same call gives the same subset.
+
+    Returns:
+        the chosen indices, sorted.
+    """
+    labels = np.asarray(labels)
+    if size is None or size >= len(labels):
+        return np.arange(len(labels))
+    if size < 1:
+        raise ValueError(f"size must be at least 1 (or None for all), got {size}")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    # Largest-remainder rounding: the per-class sizes add up to exactly `size`.
+    exact = counts * size / len(labels)
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take), kind="stable")[:size - take.sum()]:
+        take[i] += 1
+    chosen = [rng.choice(np.flatnonzero(labels == c), k, replace=False)
+              for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen))
+
+
+def encode_texts(texts: Sequence[str], vocab: Vocab, max_len: int | None = None
+                 ) -> list[list[int]]:
+    """Tokenize texts with ``tokenize_review`` and map the tokens to ids.
+
+    Unknown words map to ``<unk>``; an empty text gives an empty list; a text longer
+    than ``max_len`` tokens keeps its first ``max_len``.
+    """
+    if max_len is not None and max_len < 1:
+        raise ValueError(f"max_len must be at least 1 (or None), got {max_len}")
+    return [vocab[tokenize_review(text)[:max_len]] for text in texts]
+
+
+@dataclass
+class EncodedSplit:
+    """One split as token ids: ``ids[i]`` (a list) is review ``i``, ``labels[i]`` its label."""
+
+    ids: list[list[int]]
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class ImdbIds:
+    """IMDB as token ids: the two splits and the vocabulary built on the training one."""
+
+    train: EncodedSplit
+    test: EncodedSplit
+    vocab: Vocab
+
+
+def load_imdb_ids(num_train: int | None = None, num_test: int | None = None,
+                  min_freq: int = 1, max_len: int | None = None, seed: int = 0,
+                  cache=None) -> ImdbIds:
+    """Read IMDB, keep (stratified) subsets, build the vocabulary, encode to ids.
+
+    The vocabulary sees the training reviews only (the ones kept), so that nothing of
+    the test split leaks into the model: test words never seen in training are
+    ``<unk>``. It reserves ``<pad>`` (id 1) after ``<unk>`` (id 0).
+
+    Args:
+        num_train, num_test: how many reviews to keep of each split (``None``: all);
+            the subsets keep the balance of positive and negative reviews.
+        min_freq: words seen fewer times in training map to ``<unk>``.
+        max_len: keep the first ``max_len`` tokens of every review (``None``: all).
+        seed: seeds the choice of the subsets.
+        cache: the data cache folder (default ``$SEQBOOK_DATA``).
+    """
+    from .datasets import read_imdb
+
+    splits, tokens = {}, {}
+    for split, size in (("train", num_train), ("test", num_test)):
+        texts, labels = read_imdb(split, cache)
+        keep = stratified_subset(labels, size, seed)
+        tokens[split] = [tokenize_review(texts[i]) for i in keep]
+        splits[split] = np.asarray(labels)[keep]
+    # The vocabulary counts whole reviews, even the part that max_len cuts off.
+    vocab = Vocab(tokens["train"], min_freq=min_freq, reserved_tokens=[PAD_TOKEN])
+    encoded = {split: EncodedSplit([vocab[t[:max_len]] for t in tokens[split]],
+                                   splits[split].astype(np.int64))
+               for split in splits}
+    return ImdbIds(encoded["train"], encoded["test"], vocab)
+
+
+class ClassifyLoader:
+    """Minibatches of padded token ids, true lengths and labels; each pass is an epoch.
+
+    With ``shuffle=True`` every epoch draws a new order; with ``bucket=True`` (the
+    default) each batch gathers reviews of similar length (``bucket_batches``), so
+    that little of it is padding. Without shuffling, batches come sorted by length,
+    which suits evaluation.
+
+    Args:
+        ids: one list of token ids per example.
+        labels: one label per example.
+        batch_size: ``B``.
+        pad_id: the id that fills the positions after a review's end.
+        shuffle: a new random order every epoch.
+        bucket: batch reviews of similar length together.
+        fixed_len: if given, every batch is cut or padded to exactly this many steps
+            (as models that ignore lengths expect); otherwise to its longest review.
+        seed: seeds the shuffling.
+
+    Shape:
+        yields ``X, lengths, y`` of shapes ``(B, T)``, ``(B,)``, ``(B,)``; an empty
+        review has length 0 (the models treat it as one padding token).
+    """
+
+    def __init__(self, ids: Sequence[Sequence[int]], labels: Sequence[int],
+                 batch_size: int, pad_id: int, shuffle: bool = False,
+                 bucket: bool = True, fixed_len: int | None = None, seed: int = 0):
+        if len(ids) != len(labels):
+            raise ValueError(f"ids and labels differ in length: {len(ids)} != "
+                             f"{len(labels)}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.ids, self.labels = list(ids), np.asarray(labels, dtype=np.int64)
+        self.batch_size, self.pad_id = batch_size, pad_id
+        self.shuffle, self.bucket, self.fixed_len = shuffle, bucket, fixed_len
+        self.lengths = np.array([len(s) for s in self.ids])
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.ids) // self.batch_size)
+
+    def _batches(self) -> list[np.ndarray]:
+        rng = self.rng if self.shuffle else None
+        if self.bucket:
+            return bucket_batches(self.lengths, self.batch_size, rng)
+        order = rng.permutation(len(self.ids)) if rng else np.arange(len(self.ids))
+        return [order[i:i + self.batch_size]
+                for i in range(0, len(order), self.batch_size)]
+
+    def __iter__(self):
+        for idx in self._batches():
+            seqs = [self.ids[i] for i in idx]
+            X, lengths = pad_batch(seqs, self.pad_id, self.fixed_len)  # (B, T), (B,)
+            if self.fixed_len is not None and X.shape[1] < self.fixed_len:
+                extra = np.full((len(idx), self.fixed_len - X.shape[1]), self.pad_id)
+                X = np.concatenate([X, extra], axis=1)                  # (B, fixed_len)
+            yield X, lengths, self.labels[idx]
+
+
+def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],
+                     num_classes: int = 2) -> np.ndarray:
+    """Counts of (true label, predicted label) pairs.
+
+    Shape:
+        returns ``(num_classes, num_classes)``: row = true label, column = prediction.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} != "
+                         f"{y_pred.shape}")
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts

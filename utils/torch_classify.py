@@ -1,0 +1,216 @@
+"""PyTorch text classifiers: a bidirectional LSTM over packed sequences, a bag-of-words
+baseline, and their training, evaluation and prediction.
+
+Both models take a padded batch ``X`` of token ids and the true ``lengths`` and return
+logits. Padding never changes a prediction: the LSTM reads packed sequences (it stops
+at each review's last token), and every pooling looks at valid positions only. An empty
+review (length 0) is read as one padding token, whose embedding is the zero vector.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .classify_data import SENTIMENTS, encode_texts
+from .batching import pad_batch
+from .runs import Accumulator
+
+POOLINGS = ("last", "mean", "max")
+
+
+def valid_mask(lengths: torch.Tensor, num_steps: int) -> torch.Tensor:
+    """``mask[b, t]`` is true where step ``t`` lies inside sequence ``b``.
+
+    Shape:
+        ``lengths`` is ``(B,)``; returns ``(B, T)`` with ``T = num_steps``.
+    """
+    steps = torch.arange(num_steps, device=lengths.device)
+    return steps[None, :] < lengths[:, None]
+
+
+def masked_pool(outputs: torch.Tensor, lengths: torch.Tensor, pooling: str
+                ) -> torch.Tensor:
+    """Mean or max of ``outputs`` over the valid steps of every sequence.
+
+    Args:
+        outputs: per-step vectors; what the padded steps hold does not matter.
+        lengths: the valid steps of every sequence, each at least 1.
+        pooling: ``"mean"`` or ``"max"``.
+
+    Shape:
+        ``outputs`` is ``(B, T, H)``, ``lengths`` is ``(B,)``; returns ``(B, H)``.
+    """
+    mask = valid_mask(lengths, outputs.shape[1]).unsqueeze(-1)      # (B, T, 1)
+    if pooling == "mean":
+        total = outputs.masked_fill(~mask, 0.0).sum(dim=1)          # (B, H)
+        return total / lengths[:, None].to(outputs.dtype)
+    if pooling == "max":
+        return outputs.masked_fill(~mask, float("-inf")).amax(dim=1)
+    raise ValueError(f"pooling must be 'mean' or 'max' here, got {pooling!r}")
+
+
+class SentimentLSTM(nn.Module):
+    """Embedding → (bidirectional) LSTM on packed sequences → pooling → linear.
+
+    Args:
+        vocab_size: ``V``.
+        embed_size: ``E``.
+        num_hiddens: ``H``, per direction.
+        num_layers: stacked LSTM layers.
+        pad_id: the padding id; its embedding is fixed at zero.
+        pooling: how a review becomes one vector: ``"last"`` concatenates the final
+            states of the top layer (forward after the last token, backward after the
+            first), ``"mean"`` / ``"max"`` pool the top layer's outputs over the valid
+            steps.
+        bidirectional: read the review in both directions (``D = 2``) or forward only.
+        dropout: dropout on the embeddings, between layers, and before the classifier.
+        num_classes: output logits (2: negative, positive).
+
+    Shape:
+        ``X`` is ``(B, T)``, ``lengths`` is ``(B,)``; returns logits ``(B, num_classes)``.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
+                 num_layers: int = 1, pad_id: int = 1, pooling: str = "max",
+                 bidirectional: bool = True, dropout: float = 0.0,
+                 num_classes: int = 2):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.pooling, self.bidirectional = pooling, bidirectional
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
+        self.lstm = nn.LSTM(embed_size, num_hiddens, num_layers, batch_first=True,
+                            bidirectional=bidirectional,
+                            dropout=dropout if num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        num_directions = 2 if bidirectional else 1
+        self.decoder = nn.Linear(num_directions * num_hiddens, num_classes)
+
+    def encode(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """One vector per review, ``(B, D * H)``."""
+        lengths = lengths.clamp(min=1)  # an empty review is one padding token
+        embeddings = self.dropout(self.embedding(X))                 # (B, T, E)
+        # Packing tells the LSTM where each review ends: it never reads the padding,
+        # and its final states are those after each review's true last token.
+        packed = pack_padded_sequence(embeddings, lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        packed_outputs, (h, _) = self.lstm(packed)    # h: (num_layers * D, B, H)
+        if self.pooling == "last":
+            # The top layer's final forward state, then its final backward state.
+            return torch.cat([h[-2], h[-1]], dim=-1) if self.bidirectional else h[-1]
+        outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True)  # (B, T', D*H)
+        return masked_pool(outputs, lengths.to(outputs.device), self.pooling)
+
+    def forward(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.dropout(self.encode(X, lengths)))  # (B, num_classes)
+
+
+class BagOfEmbeddings(nn.Module):
+    """The baseline: the mean of a review's word embeddings, then a linear layer.
+
+    Word order is thrown away: the model sees which words occur and how often, which
+    is what a bag-of-words classifier sees.
+
+    Shape:
+        ``X`` is ``(B, T)``, ``lengths`` is ``(B,)``; returns logits ``(B, num_classes)``.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, pad_id: int = 1,
+                 num_classes: int = 2):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=pad_id)
+        self.decoder = nn.Linear(embed_size, num_classes)
+
+    def forward(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        pooled = masked_pool(self.embedding(X), lengths.clamp(min=1), "mean")  # (B, E)
+        return self.decoder(pooled)
+
+
+def _to_tensors(batch, device):
+    X, lengths, y = batch
+    return (torch.as_tensor(X, device=device), torch.as_tensor(lengths, device=device),
+            torch.as_tensor(y, device=device))
+
+
+def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
+                     device, test_iter=None, curves=None, weight_decay: float = 0.0
+                     ) -> list[dict]:
+    """Train with Adam and cross-entropy; return one dict of metrics per epoch.
+
+    Args:
+        model: maps ``(X, lengths)`` to logits.
+        train_iter: an iterable of ``(X, lengths, y)`` NumPy batches, re-iterated
+            every epoch (e.g. ``utils.classify_data.ClassifyLoader``).
+        num_epochs, lr, weight_decay: the optimisation settings.
+        device: where to train.
+        test_iter: if given, held-out accuracy is measured after every epoch (for the
+            curves only: nothing is chosen by it).
+        curves: a ``LiveCurves`` with legend (train loss, train acc, test acc).
+
+    Returns:
+        ``[{"epoch", "train_loss", "train_acc", "test_acc"}, ...]``.
+    """
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = []
+    for epoch in range(1, num_epochs + 1):
+        model.train()
+        metric = Accumulator(3)  # summed loss, correct predictions, examples
+        for batch in train_iter:
+            X, lengths, y = _to_tensors(batch, device)
+            logits = model(X, lengths)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            metric.add(loss.item() * len(y), int((logits.argmax(1) == y).sum()), len(y))
+        row = {"epoch": epoch, "train_loss": metric[0] / metric[2],
+               "train_acc": metric[1] / metric[2], "test_acc": None}
+        if test_iter is not None:
+            row["test_acc"] = evaluate_accuracy(model, test_iter, device)
+        history.append(row)
+        if curves is not None:
+            curves.add(epoch, [row["train_loss"], row["train_acc"], row["test_acc"]])
+    return history
+
+
+@torch.no_grad()
+def predict_batches(model: nn.Module, data_iter, device
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The true labels and the predicted labels over a whole iterator, in its order."""
+    model.eval()
+    y_true, y_pred = [], []
+    for batch in data_iter:
+        X, lengths, y = _to_tensors(batch, device)
+        y_pred.append(model(X, lengths).argmax(1).cpu().numpy())
+        y_true.append(y.cpu().numpy())
+    return np.concatenate(y_true), np.concatenate(y_pred)
+
+
+def evaluate_accuracy(model: nn.Module, data_iter, device) -> float:
+    """The share of correct predictions over a whole iterator."""
+    y_true, y_pred = predict_batches(model, data_iter, device)
+    return float((y_true == y_pred).mean())
+
+
+@torch.no_grad()
+def predict_sentiment(model: nn.Module, vocab, texts: list[str], max_len: int,
+                      device, pad_id: int = 1) -> list[tuple[str, float]]:
+    """The sentiment of new reviews: ``[(label, probability of positive), ...]``.
+
+    Every text goes through ``tokenize_review`` and the training vocabulary: unknown
+    words become ``<unk>``; a text longer than ``max_len`` tokens keeps its first
+    ``max_len``, as in training; an empty text (or one of spaces) is read as a single
+    padding token, so the model still answers, with whatever its bias says.
+    """
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings; wrap one text as [text]")
+    model.to(device).eval()
+    X, lengths = pad_batch(encode_texts(texts, vocab, max_len), pad_id)  # (B, T), (B,)
+    logits = model(torch.as_tensor(X, device=device),
+                   torch.as_tensor(lengths, device=device))
+    prob_positive = torch.softmax(logits, dim=1)[:, 1].cpu().tolist()
+    return [(SENTIMENTS[int(p > 0.5)], p) for p in prob_positive]

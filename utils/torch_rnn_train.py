@@ -1,0 +1,276 @@
+"""Train, evaluate and sample the recurrent language models of ``utils.torch_rnn``.
+
+* ``train_epoch`` runs one epoch of truncated backpropagation through time;
+* ``train`` runs several, measures validation perplexity after each, draws the
+  curves and returns the history;
+* ``evaluate_perplexity`` measures perplexity on a held-out token stream;
+* ``predict`` and ``next_token_probs`` generate text, greedily or by sampling.
+
+Every function takes what it needs as arguments; none reads notebook globals.
+Models follow the ``RNNLM`` contract: ``model(X, state) -> (logits, state)`` with ``X``
+``(B, T)`` ids and ``logits`` ``(B, T, V)``.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .batching import bptt_batches, bptt_batchify
+from .plot import LiveCurves
+from .runs import Timer
+from .torch_train import clip_gradients, detach_state, perplexity
+
+__all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
+           "next_token_probs"]
+
+
+def _ids(array, device) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(array), dtype=torch.long, device=device)
+
+
+def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
+                optimizer: torch.optim.Optimizer, device, max_norm: float = 1.0,
+                use_random_iter: bool = False) -> dict:
+    """One epoch of truncated backpropagation through time.
+
+    With sequential partitioning (``use_random_iter=False``) row ``b`` of a minibatch
+    continues row ``b`` of the previous one, so the final state is carried over and
+    *detached*: its values stay, the graph behind it goes, and gradients flow back at
+    most ``T`` steps. With random sampling the minibatches are unrelated and the state
+    is *reset* to zeros for each.
+
+    Args:
+        model: an ``RNNLM``-like model.
+        train_iter: yields ``(X, Y)`` pairs of ``(B, T)`` ids (NumPy or tensors).
+        loss_fn: a loss on ``(N, V)`` logits and ``(N,)`` targets with mean reduction,
+            e.g. ``nn.CrossEntropyLoss()``.
+        optimizer: updates ``model``'s parameters.
+        device: where the model lives.
+        max_norm: clip the global gradient norm to this (``math.inf``: no clipping).
+        use_random_iter: reset (true) or detach (false) the state between minibatches.
+
+    Returns:
+        ``{"train_ppl", "tokens_per_s", "grad_norms", "num_tokens", "seconds"}``;
+        ``grad_norms`` lists the gradient norm of every step, before clipping.
+    """
+    model.train()
+    state, nll_sum, num_tokens, grad_norms = None, 0.0, 0, []
+    timer = Timer()
+    for X, Y in train_iter:
+        X, Y = _ids(X, device), _ids(Y, device)                 # (B, T) each
+        state = None if use_random_iter else detach_state(state)
+        logits, state = model(X, state)                         # (B, T, V)
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norms.append(clip_gradients(model.parameters(), max_norm))
+        optimizer.step()
+        nll_sum += loss.item() * Y.numel()
+        num_tokens += Y.numel()
+    seconds = timer.stop()
+    if num_tokens == 0:
+        raise ValueError("train_iter yielded no minibatch: the corpus is too short for "
+                         "its batch_size and num_steps.")
+    return {"train_ppl": perplexity(nll_sum / num_tokens),
+            "tokens_per_s": num_tokens / seconds, "grad_norms": grad_norms,
+            "num_tokens": num_tokens, "seconds": seconds}
+
+
+@torch.no_grad()
+def evaluate_perplexity(model: nn.Module, ids: Sequence[int], batch_size: int,
+                        num_steps: int, device) -> float:
+    """Perplexity of ``model`` on a token stream: ``exp`` of the mean cross-entropy.
+
+    The stream is laid out as ``batch_size`` contiguous rows (``bptt_batchify``) and
+    read in windows of ``num_steps``, carrying the state from window to window, so
+    every token but the first of each row is predicted with its whole row as context.
+    The few tokens that do not fill the last row are left out.
+
+    Args:
+        model: an ``RNNLM``-like model (put in eval mode here, then restored).
+        ids: the token ids, e.g. the held-out tail of the corpus.
+        batch_size, num_steps: the layout; they change the result only slightly.
+        device: where the model lives.
+    """
+    was_training = model.training
+    model.eval()
+    data = bptt_batchify(ids, batch_size)                       # (B, L)
+    state, nll_sum, num_tokens = None, 0.0, 0
+    for X, Y in bptt_batches(data, num_steps):
+        X, Y = _ids(X, device), _ids(Y, device)                 # (B, T) each
+        logits, state = model(X, state)                         # (B, T, V)
+        nll_sum += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                   Y.reshape(-1), reduction="sum").item()
+        num_tokens += Y.numel()
+    model.train(was_training)
+    return perplexity(nll_sum / num_tokens)
+
+
+def _make_optimizer(name: str, params, lr: float, weight_decay: float):
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+
+
+def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
+          num_epochs: int, lr: float, device, optimizer: str = "adam",
+          max_norm: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
+          use_random_iter: bool | None = None, eval_batch_size: int = 16,
+          eval_num_steps: int = 64, keep_best: bool = True, plot: bool = True,
+          title: str = "") -> dict:
+    """Train a language model and measure validation perplexity after every epoch.
+
+    Args:
+        model: an ``RNNLM``-like model, already on ``device``.
+        train_iter: re-iterable, one pass per epoch, e.g. ``utils.SeqDataLoader``.
+        valid_ids: the held-out token ids.
+        num_epochs: passes over ``train_iter``.
+        lr: learning rate.
+        device: where the model lives.
+        optimizer: ``"adam"`` or ``"sgd"``.
+        max_norm: gradient clipping threshold (``math.inf`` to only measure the norm).
+        weight_decay: L2 penalty passed to the optimizer.
+        cosine_decay: anneal the learning rate to zero along a cosine, by epoch.
+        use_random_iter: reset (true) or carry and detach (false) the state between
+            minibatches; ``None`` reads ``train_iter.use_random_iter``.
+        eval_batch_size, eval_num_steps: the layout of ``evaluate_perplexity``.
+        keep_best: at the end, load the weights of the epoch with the best
+            validation perplexity (early stopping without stopping).
+        plot: draw live train/validation perplexity curves.
+        title: the plot's title.
+
+    Returns:
+        A dict of lists with one entry per epoch, ``epoch``, ``train_ppl``,
+        ``val_ppl``, ``tokens_per_s``, ``lr``; ``grad_norms`` with one entry per step;
+        and ``initial_val_ppl`` (before training), ``best_val_ppl``, ``best_epoch``,
+        ``train_seconds`` (training only, evaluation excluded).
+    """
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    if use_random_iter is None:
+        use_random_iter = bool(getattr(train_iter, "use_random_iter", False))
+    opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=num_epochs)
+                if cosine_decay else None)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def validate():
+        return evaluate_perplexity(model, valid_ids, eval_batch_size, eval_num_steps,
+                                   device)
+
+    history = {"epoch": [], "train_ppl": [], "val_ppl": [], "tokens_per_s": [],
+               "lr": [], "grad_norms": [], "initial_val_ppl": validate(),
+               "train_seconds": 0.0}
+    best_ppl, best_epoch, best_weights = math.inf, 0, None
+    curves = (LiveCurves("epoch", "perplexity", ["train", "validation"],
+                         title=title or "Perplexity during training", yscale="log")
+              if plot else None)
+    for epoch in range(1, num_epochs + 1):
+        history["lr"].append(opt.param_groups[0]["lr"])
+        stats = train_epoch(model, train_iter, loss_fn, opt, device, max_norm,
+                            use_random_iter)
+        if schedule is not None:
+            schedule.step()
+        val_ppl = validate()
+        for key in ("train_ppl", "tokens_per_s"):
+            history[key].append(stats[key])
+        history["epoch"].append(epoch)
+        history["val_ppl"].append(val_ppl)
+        history["grad_norms"] += stats["grad_norms"]
+        history["train_seconds"] += stats["seconds"]
+        if val_ppl < best_ppl:
+            best_ppl, best_epoch = val_ppl, epoch
+            if keep_best:
+                best_weights = copy.deepcopy(model.state_dict())
+        if curves is not None:
+            curves.add(epoch, [stats["train_ppl"], val_ppl])
+    if curves is not None:
+        curves.show()
+    if keep_best and best_weights is not None:
+        model.load_state_dict(best_weights)
+    history.update(best_val_ppl=best_ppl, best_epoch=best_epoch)
+    return history
+
+
+def _prefix_ids(prefix, vocab) -> list[int]:
+    tokens = list(prefix)  # a string becomes its characters; a list stays a token list
+    if not tokens:
+        raise ValueError("prefix must hold at least one token: the model needs "
+                         "something to condition on.")
+    return vocab[tokens]
+
+
+@torch.no_grad()
+def next_token_probs(prefix, model: nn.Module, vocab, device,
+                     temperature: float = 1.0) -> torch.Tensor:
+    """The model's distribution over the token after ``prefix``, on the CPU.
+
+    ``temperature`` divides the logits before the softmax: below 1 sharpens the
+    distribution, above 1 flattens it.
+
+    Shape:
+        returns ``(V,)`` probabilities.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    was_training = model.training
+    model.eval()
+    logits, _ = model(_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
+    model.train(was_training)
+    return torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
+
+
+@torch.no_grad()
+def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
+            temperature: float = 0.0, seed: int | None = None, sep: str = "") -> str:
+    """Continue ``prefix`` by ``num_preds`` tokens.
+
+    The model first reads the whole prefix (warm-up), then feeds each generated token
+    back in. ``temperature=0`` picks the most likely token every time (greedy, so the
+    same model always writes the same text); ``temperature > 0`` samples from
+    ``softmax(logits / temperature)`` with a generator seeded by ``seed``.
+
+    Args:
+        prefix: a string (split into characters) or a list of tokens.
+        num_preds: how many tokens to generate.
+        model: an ``RNNLM``-like model.
+        vocab: the ``Vocab`` of the model's tokens.
+        device: where the model lives.
+        temperature: 0 for greedy decoding, else the sampling temperature.
+        seed: seeds the sampling (ignored when greedy); ``None`` is not reproducible.
+        sep: what joins the tokens (``""`` for characters, ``" "`` for words).
+
+    Returns:
+        The prefix followed by the generated tokens, as one string.
+    """
+    if temperature < 0:
+        raise ValueError(f"temperature must be 0 (greedy) or positive, "
+                         f"got {temperature}")
+    generator = torch.Generator()
+    if seed is not None:
+        generator.manual_seed(seed)
+    else:
+        generator.seed()
+    was_training = model.training
+    model.eval()
+    tokens = list(prefix)
+    logits, state = model(_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
+    for _ in range(num_preds):
+        last = logits[0, -1].float().cpu()                      # (V,)
+        if temperature == 0:
+            index = int(last.argmax())
+        else:
+            probs = torch.softmax(last / temperature, dim=-1)
+            index = int(torch.multinomial(probs, 1, generator=generator))
+        tokens.append(vocab.to_tokens(index))
+        logits, state = model(_ids([[index]], device), state)   # (1, 1, V)
+    model.train(was_training)
+    return sep.join(tokens)
