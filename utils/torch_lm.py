@@ -37,7 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .batching import bptt_batches
-from .torch_train import clip_gradients, detach_state, perplexity
+from .torch_train import (clip_gradients, detach_state, perplexity,
+                          sample_next_token)
 
 LOSS_CONVENTIONS = ("token_mean", "sum_steps_mean_batch")
 
@@ -408,12 +409,7 @@ def generate(model: nn.Module, vocab, prompt: str, num_words: int,
     logits, state = model(X)
     out = list(words)
     for _ in range(num_words):
-        last = logits[0, -1].float().cpu()                          # (V,)
-        if temperature == 0:
-            next_id = int(last.argmax())
-        else:
-            probs = torch.softmax(last / temperature, dim=-1)
-            next_id = int(torch.multinomial(probs, 1, generator=generator))
+        next_id = sample_next_token(logits[0, -1], temperature, generator)  # from (V,)
         out.append(vocab.to_tokens(next_id))
         logits, state = model(torch.tensor([[next_id]], device=device), state)
     return out

@@ -24,7 +24,8 @@ from torch.nn import functional as F
 from .batching import bptt_batches, bptt_batchify
 from .plot import LiveCurves
 from .runs import Timer
-from .torch_train import clip_gradients, detach_state, perplexity
+from .torch_train import (clip_gradients, detach_state, perplexity,
+                          sample_next_token)
 
 __all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
            "next_token_probs"]
@@ -264,12 +265,7 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
     tokens = list(prefix)
     logits, state = model(_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
     for _ in range(num_preds):
-        last = logits[0, -1].float().cpu()                      # (V,)
-        if temperature == 0:
-            index = int(last.argmax())
-        else:
-            probs = torch.softmax(last / temperature, dim=-1)
-            index = int(torch.multinomial(probs, 1, generator=generator))
+        index = sample_next_token(logits[0, -1], temperature, generator)  # from (V,)
         tokens.append(vocab.to_tokens(index))
         logits, state = model(_ids([[index]], device), state)   # (1, 1, V)
     model.train(was_training)

@@ -43,6 +43,23 @@ def detach_state(state):
     return tuple(detach_state(s) for s in state)
 
 
+def sample_next_token(logits: torch.Tensor, temperature: float,
+                      generator: torch.Generator | None = None) -> int:
+    """Pick the next token id from one step's logits.
+
+    ``temperature=0`` takes the most likely token (greedy decoding). Otherwise the id is
+    drawn from ``softmax(logits / temperature)``: below 1 the distribution sharpens
+    (safer, more repetitive text), above 1 it flattens (more varied, more mistakes).
+
+    Shape:
+        ``logits`` is ``(V,)``.
+    """
+    if temperature == 0:
+        return int(logits.argmax())
+    probs = torch.softmax(logits.float().cpu() / temperature, dim=-1)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
 def perplexity(mean_nll: float) -> float:
     """Perplexity from the mean negative log-likelihood per token (in nats)."""
     return math.exp(min(mean_nll, 700.0))  # exp(700) is near float64's limit
