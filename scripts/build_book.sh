@@ -2,7 +2,7 @@
 # Set up the environment, execute every chapter, and build the HTML book in _build/html.
 #   usage: bash scripts/build_book.sh              # execute the chapters, then build
 #          BOOK_EXECUTE=0 bash scripts/build_book.sh  # build from the committed outputs
-# Execution runs in the build folder: the notebooks in book/ are left as they are.
+# Execution happens in memory: the notebooks in book/ keep their committed outputs.
 # The run profile is `quick` on a CPU and `full` with a CUDA GPU ($SEQBOOK_PROFILE
 # overrides it); the build fails on any Sphinx warning.
 set -euo pipefail
@@ -10,15 +10,21 @@ cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
 mkdir -p _build
 config=_config.yml
+rebuild=()
 if [ "${BOOK_EXECUTE:-1}" != 0 ]; then
   config=_build/_config.execute.yml
   .venv/bin/python - "$config" <<'PY'
-import sys, yaml
+import os, sys, yaml
 cfg = yaml.safe_load(open("_config.yml"))
 cfg["execute"].update(execute_notebooks="force", timeout=-1, allow_errors=False)
+# Paths of local extensions are read relative to the config file: make them absolute.
+extensions = cfg.get("sphinx", {}).get("local_extensions") or {}
+for name, path in extensions.items():
+    extensions[name] = os.path.abspath(path)
 yaml.safe_dump(cfg, open(sys.argv[1], "w"), sort_keys=False)
 PY
+  rebuild=(--all)  # re-read every page, so that every chapter really runs
 fi
 start=$(date +%s)
-.venv/bin/jupyter-book build . --config "$config" -W --keep-going
+.venv/bin/jupyter-book build . --config "$config" "${rebuild[@]}" -W --keep-going
 echo "book built in $(( $(date +%s) - start )) s: open _build/html/index.html"
