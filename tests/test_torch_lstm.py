@@ -84,8 +84,8 @@ def test_hand_set_gate_in_between_and_errors():
 from dataclasses import dataclass  # noqa: E402
 
 from utils.text import Vocab  # noqa: E402
-from utils.torch_lstm import (fit_char_lm, generate_by_rereading,  # noqa: E402
-                              left_context_scores, lm_metrics)
+from utils.torch_lstm import generate_by_rereading, left_context_scores  # noqa: E402
+from utils.torch_rnn_train import fit_char_lm, lm_metrics  # noqa: E402
 from utils.torch_rnn import RNNLM  # noqa: E402
 from utils.torch_rnn_train import predict  # noqa: E402
 

@@ -5,8 +5,6 @@
   final state, which shows what the fused layer does inside.
 * ``hand_set_lstm_cell`` builds a one-unit ``nn.LSTMCell`` whose gates are pinned open
   or shut, to watch the memory cell remember, add, erase and overwrite.
-* ``fit_char_lm`` and ``lm_metrics`` train a character model with a chapter's config
-  and summarise it, so that several models train under identical settings.
 * ``left_context_scores`` and ``generate_by_rereading`` evaluate and sample a model
   with nothing to the right of the predicted token, which exposes a bidirectional
   network trained as a language model.
@@ -21,11 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .batching import SeqDataLoader
-from .runs import set_seed
-from .torch_rnn import RNNLM
-from .torch_rnn_train import next_token_probs, train
-from .torch_train import count_parameters, perplexity
+from .torch_rnn_train import next_token_probs
+from .torch_train import perplexity
 
 
 class StackedLSTMCells(nn.Module):
@@ -147,49 +142,6 @@ def hand_set_lstm_cell(input_gate: float, forget_gate: float, output_gate: float
         cell.bias_ih[row] = _gate_bias(float(value), saturation)
     cell.weight_ih[2, 0] = 1.0
     return cell
-
-
-def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
-                title: str = "", plot: bool = True):
-    """Train an ``RNNLM`` around a fresh recurrent module with a chapter's settings.
-
-    Seeding before the module is built gives every model the same data order and a
-    comparable initial draw, so that models trained one after the other compare fairly.
-
-    Args:
-        make_rnn: a function of no arguments that builds the time-major recurrent
-            module (its ``input_size`` must be ``vocab_size``: one-hot characters).
-        train_ids, valid_ids: the token ids of the training and held-out text.
-        vocab_size: ``V``.
-        cfg: the chapter's config, read for ``seed``, ``batch_size``, ``num_steps``,
-            ``dropout``, ``num_epochs``, ``lr``, ``max_norm`` and ``cosine_decay``.
-        device: where to train.
-        title, plot: the title of the live curves, and whether to draw them.
-
-    Returns:
-        ``(model, history)``, ``history`` as ``utils.torch_rnn_train.train`` returns.
-    """
-    set_seed(cfg.seed)
-    model = RNNLM(make_rnn(), vocab_size, dropout=cfg.dropout).to(device)
-    train_iter = SeqDataLoader(train_ids, cfg.batch_size, cfg.num_steps, seed=cfg.seed)
-    history = train(model, train_iter, valid_ids, num_epochs=cfg.num_epochs, lr=cfg.lr,
-                    device=device, max_norm=cfg.max_norm,
-                    cosine_decay=cfg.cosine_decay, title=title, plot=plot)
-    return model, history
-
-
-def lm_metrics(model: nn.Module, history: dict) -> dict:
-    """The numbers a results record keeps about one trained language model.
-
-    Returns:
-        ``{"val_ppl", "train_ppl", "tokens_per_s", "num_params"}``: the best validation
-        perplexity, the training perplexity of the last epoch, the mean training
-        throughput over the epochs, and the number of trainable parameters.
-    """
-    speeds = history["tokens_per_s"]
-    return {"val_ppl": history["best_val_ppl"], "train_ppl": history["train_ppl"][-1],
-            "tokens_per_s": sum(speeds) / len(speeds),
-            "num_params": count_parameters(model)}
 
 
 @torch.no_grad()

@@ -4,7 +4,9 @@
 * ``train`` runs several, measures validation perplexity after each, draws the
   curves and returns the history;
 * ``evaluate_perplexity`` measures perplexity on a held-out token stream;
-* ``predict`` and ``next_token_probs`` generate text, greedily or by sampling.
+* ``predict`` and ``next_token_probs`` generate text, greedily or by sampling;
+* ``fit_char_lm`` and ``lm_metrics`` train a character model with a chapter's config
+  and summarise it, so that several models train under identical settings.
 
 Every function takes what it needs as arguments; none reads notebook globals.
 Models follow the ``RNNLM`` contract: ``model(X, state) -> (logits, state)`` with ``X``
@@ -21,11 +23,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .batching import bptt_batches, bptt_batchify
+from .batching import SeqDataLoader, bptt_batches, bptt_batchify
 from .plot import LiveCurves
-from .runs import Timer
-from .torch_train import (clip_gradients, detach_state, perplexity,
-                          sample_next_token)
+from .runs import Timer, set_seed
+from .torch_rnn import RNNLM
+from .torch_train import (clip_gradients, count_parameters, detach_state,
+                          perplexity, sample_next_token)
 
 __all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
            "next_token_probs"]
@@ -270,3 +273,46 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
         logits, state = model(_ids([[index]], device), state)   # (1, 1, V)
     model.train(was_training)
     return sep.join(tokens)
+
+
+def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
+                title: str = "", plot: bool = True):
+    """Train an ``RNNLM`` around a fresh recurrent module with a chapter's settings.
+
+    Seeding before the module is built gives every model the same data order and a
+    comparable initial draw, so that models trained one after the other compare fairly.
+
+    Args:
+        make_rnn: a function of no arguments that builds the time-major recurrent
+            module (its ``input_size`` must be ``vocab_size``: one-hot characters).
+        train_ids, valid_ids: the token ids of the training and held-out text.
+        vocab_size: ``V``.
+        cfg: the chapter's config, read for ``seed``, ``batch_size``, ``num_steps``,
+            ``dropout``, ``num_epochs``, ``lr``, ``max_norm`` and ``cosine_decay``.
+        device: where to train.
+        title, plot: the title of the live curves, and whether to draw them.
+
+    Returns:
+        ``(model, history)``, ``history`` as ``utils.torch_rnn_train.train`` returns.
+    """
+    set_seed(cfg.seed)
+    model = RNNLM(make_rnn(), vocab_size, dropout=cfg.dropout).to(device)
+    train_iter = SeqDataLoader(train_ids, cfg.batch_size, cfg.num_steps, seed=cfg.seed)
+    history = train(model, train_iter, valid_ids, num_epochs=cfg.num_epochs, lr=cfg.lr,
+                    device=device, max_norm=cfg.max_norm,
+                    cosine_decay=cfg.cosine_decay, title=title, plot=plot)
+    return model, history
+
+
+def lm_metrics(model: nn.Module, history: dict) -> dict:
+    """The numbers a results record keeps about one trained language model.
+
+    Returns:
+        ``{"val_ppl", "train_ppl", "tokens_per_s", "num_params"}``: the best validation
+        perplexity, the training perplexity of the last epoch, the mean training
+        throughput over the epochs, and the number of trainable parameters.
+    """
+    speeds = history["tokens_per_s"]
+    return {"val_ppl": history["best_val_ppl"], "train_ppl": history["train_ppl"][-1],
+            "tokens_per_s": sum(speeds) / len(speeds),
+            "num_params": count_parameters(model)}
