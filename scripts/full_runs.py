@@ -4,6 +4,8 @@
     python scripts/full_runs.py book/05-lstm.ipynb    # just these
     python scripts/full_runs.py --speed               # PTB LM: baseline vs book path
     python scripts/full_runs.py --speed --smoke       # the same code, tiny, on a CPU
+    python scripts/full_runs.py --allow-cpu book/07-framework-comparison.ipynb
+                                      # CPU-only by design: the three frameworks on a CPU
 
 Chapter runs: each notebook is executed with ``SEQBOOK_PROFILE=full`` in a fresh
 kernel (``run_notebooks.execute``), in its own folder, and the executed copy is

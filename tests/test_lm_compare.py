@@ -50,6 +50,36 @@ def test_unknown_framework_is_refused():
                                  data=(None, None, 0))
 
 
+def test_reference_weights_are_seeded_float32_in_the_documented_shapes():
+    cfg = lm_compare.ReferenceLMConfig(**TINY)
+    weights = lm_compare.reference_weights(cfg, 30, seed=0)
+    assert {name: w.shape for name, w in weights.items()} == {
+        "embedding": (30, 8), "lstm.l0.w_ih": (32, 8), "lstm.l0.w_hh": (32, 8),
+        "lstm.l1.w_ih": (32, 8), "lstm.l1.w_hh": (32, 8), "decoder.weight": (30, 8)}
+    assert all(w.dtype == np.float32 and np.abs(w).max() <= cfg.init_scale
+               for w in weights.values())
+    again = lm_compare.reference_weights(cfg, 30, seed=0)
+    assert all(np.array_equal(weights[n], again[n]) for n in weights)
+    assert not np.array_equal(weights["embedding"],
+                              lm_compare.reference_weights(cfg, 30, 1)["embedding"])
+
+
+def test_checked_weights_names_the_problem():
+    cfg = lm_compare.ReferenceLMConfig(**TINY)
+    weights = lm_compare.reference_weights(cfg, 30, seed=0)
+    shapes = lm_compare.reference_weight_shapes(cfg, 30)
+    assert lm_compare.checked_weights(weights, shapes) is weights
+    with pytest.raises(ValueError, match="decoder.weight"):
+        lm_compare.checked_weights(weights, dict(shapes, **{"decoder.weight": (31, 8)}))
+    with pytest.raises(ValueError, match="the model has"):
+        lm_compare.checked_weights(weights, {"embedding": (30, 8)})
+
+
+def test_run_in_subprocess_wants_runs():
+    with pytest.raises(ValueError, match="lm_compare.Run"):
+        lm_compare.run_in_subprocess("torch", [])
+
+
 def available(framework):
     package = lm_compare.FRAMEWORKS[framework][1]
     return importlib.util.find_spec(package) is not None
@@ -75,7 +105,8 @@ def test_batches_are_the_same_arrays_in_every_framework(framework, monkeypatch):
                 yield X, Y
 
         monkeypatch.setattr(module, "bptt_batches", recording)
-        module.train_reference_lm(train_data, valid_data, 12, cfg, 3, 0)
+        module.train_reference_lm(train_data, valid_data, 12, cfg, 3, 0,
+                                  lm_compare.reference_weights(cfg, 12, 0))
         return seen[:3]                      # the training windows come first
 
     for (X1, Y1), (X2, Y2) in zip(windows_seen("torch"), windows_seen(framework)):
@@ -86,7 +117,13 @@ def test_batches_are_the_same_arrays_in_every_framework(framework, monkeypatch):
 @pytest.mark.skipif(not available("torch"), reason="needs torch")
 def test_cli_trains_torch_on_a_tiny_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQBOOK_DATA", str(write_tiny_ptb(tmp_path)))
-    result = lm_compare.run_in_subprocess("torch", num_updates=3, seed=0, dropout=0.0)
+    results = lm_compare.run_in_subprocess(
+        "torch", [lm_compare.Run(3, seed=0, dropout=0.0), lm_compare.Run(2, seed=1)])
+    result, other = results
+    assert (other["num_updates"], other["seed"]) == (2, 1)
+    assert other["config"]["dropout"] == lm_compare.ReferenceLMConfig().dropout
+    assert other["data_sha1"] == result["data_sha1"]
+    assert other["weights_sha1"] != result["weights_sha1"]      # seed 1 draws others
     assert result["framework"] == "torch" and result["num_updates"] == 3
     assert len(result["train_losses"]) == 3
     assert result["config"]["dropout"] == 0.0
@@ -94,3 +131,31 @@ def test_cli_trains_torch_on_a_tiny_corpus(tmp_path, monkeypatch):
     assert result["train_losses"][0] == pytest.approx(math.log(32), abs=0.05)
     assert math.isfinite(result["val_ppl"])
     assert result["tokens_per_s"] > 0
+
+
+@pytest.mark.skipif(not all(available(fw) for fw in lm_compare.FRAMEWORKS),
+                    reason="needs torch, mxnet and paddle")
+def test_the_three_trainers_compute_the_same_function():
+    """Same weights, no dropout: the first losses agree to float32 rounding.
+
+    The loss of update 0 is the initial model's; later ones follow SGD steps with
+    clipping, so a difference of recipe (gate order, a transposed weight, the loss's
+    reduction, the clipping, the learning rate, the carried state) would show within
+    a few updates, far above rounding.
+    """
+    # A larger scale and step than the book's make the model move within 6 updates:
+    # swapping two gates' rows in one framework then changes the losses by 3e-3.
+    cfg = lm_compare.ReferenceLMConfig(**dict(TINY, num_hiddens=16, embed_size=12,
+                                              init_scale=0.5, lr=5.0, clip=0.5))
+    ids = np.tile(np.random.default_rng(2).permutation(40), 50)
+    train_data = lm_compare.bptt_batchify(ids, cfg.batch_size)
+    valid_data = train_data[:, :40]
+    weights = lm_compare.reference_weights(cfg, 40, seed=5)
+    losses = {}
+    for framework in lm_compare.FRAMEWORKS:
+        module = lm_compare._trainer_module(framework)
+        result = module.train_reference_lm(train_data, valid_data, 40, cfg, 6, 0, weights)
+        losses[framework] = np.array(result["train_losses"])
+    assert np.ptp(losses["torch"]) > 0.1          # the weights moved: losses changed
+    for framework in ("mxnet", "paddle"):
+        np.testing.assert_allclose(losses[framework], losses["torch"], rtol=1e-5)

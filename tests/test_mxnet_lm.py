@@ -15,8 +15,9 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 from mxnet import gluon  # noqa: E402
 
 from utils import bptt_batchify  # noqa: E402
+from utils.lm_compare import reference_weights  # noqa: E402
 from utils.mxnet_lm import (ReferenceLM, detach, epoch_batches, evaluate,  # noqa: E402
-                            init_uniform_zero_bias, save_parameters_atomic,
+                            load_reference_weights, save_parameters_atomic,
                             token_nll, train_reference_lm, train_step)
 
 V, E, H, L, B, T = 13, 8, 16, 2, 3, 5
@@ -30,10 +31,24 @@ def tiny_cfg(**changes):
 
 
 def make_model(seed=0):
-    mx.random.seed(seed)
     model = ReferenceLM(V, E, H, L, dropout=0.0)
-    init_uniform_zero_bias(model, 0.1)
+    load_reference_weights(model, reference_weights(tiny_cfg(), V, seed))
     return model
+
+
+def test_load_reference_weights_places_every_array_and_zeros_biases():
+    weights = reference_weights(tiny_cfg(), V, seed=3)
+    model = ReferenceLM(V, E, H, L, dropout=0.0)
+    load_reference_weights(model, weights)
+    params = {name[len(model.prefix):]: p.data().asnumpy()
+              for name, p in model.collect_params().items()}
+    np.testing.assert_array_equal(params["embedding0_weight"], weights["embedding"])
+    np.testing.assert_array_equal(params["dense0_weight"], weights["decoder.weight"])
+    np.testing.assert_array_equal(params["lstm0_l1_h2h_weight"], weights["lstm.l1.w_hh"])
+    assert not any(values.any() for name, values in params.items()
+                   if name.endswith("bias"))
+    with pytest.raises(ValueError, match="reference_weights"):
+        load_reference_weights(model, reference_weights(tiny_cfg(), V + 1, seed=3))
 
 
 def test_import_mxnet_returns_modules_with_the_shim():
@@ -97,7 +112,8 @@ def test_reference_trainer_learns_a_repeating_corpus():
     train, valid = bptt_batchify(ids, B), bptt_batchify(ids[:200], 2)
     # A larger init than the book's 0.1 lets so small a model learn within 60 updates.
     cfg = tiny_cfg(lr=2.0, clip=5.0, init_scale=0.5)
-    result = train_reference_lm(train, valid, V, cfg, num_updates=60, seed=0)
+    result = train_reference_lm(train, valid, V, cfg, num_updates=60, seed=0,
+                                weights=reference_weights(cfg, V, 0))
     losses = result["train_losses"]
     assert len(losses) == 60 and result["tokens_per_s"] > 0
     assert np.mean(losses[-5:]) < 0.3 * np.mean(losses[:5])   # measured: 0.14
@@ -107,11 +123,14 @@ def test_reference_trainer_learns_a_repeating_corpus():
 def test_reference_trainer_is_reproducible_and_checks_batch_size():
     ids = np.arange(300) % V
     train, valid = bptt_batchify(ids, B), bptt_batchify(ids, 2)
-    runs = [train_reference_lm(train, valid, V, tiny_cfg(dropout=0.2), 5, seed=1)
+    cfg = tiny_cfg(dropout=0.2)
+    runs = [train_reference_lm(train, valid, V, cfg, 5, seed=1,
+                               weights=reference_weights(cfg, V, 1))
             for _ in range(2)]
     assert runs[0]["train_losses"] == runs[1]["train_losses"]
     with pytest.raises(ValueError, match="batch_size"):
-        train_reference_lm(train, valid, V, tiny_cfg(batch_size=B + 1), 1, seed=0)
+        train_reference_lm(train, valid, V, tiny_cfg(batch_size=B + 1), 1, seed=0,
+                           weights=reference_weights(cfg, V, 0))
 
 
 def test_evaluate_is_mean_nll_and_bounds_batches():

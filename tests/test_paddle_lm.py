@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import utils
+from utils.lm_compare import reference_weights
 
 paddle_lm = pytest.importorskip("utils.paddle_lm")
 paddle = paddle_lm.paddle
@@ -18,6 +19,21 @@ def tiny_model(**kwargs):
     args = dict(vocab_size=50, embed_size=8, num_hiddens=12, num_layers=2, dropout=0.0)
     args.update(kwargs)
     return paddle_lm.RnnLm(**args)
+
+
+def test_mkl_avx2_override_only_on_amd_with_avx2(tmp_path):
+    from utils.paddle_compat import wants_mkl_avx2_override
+
+    def cpuinfo(vendor, flags):
+        path = tmp_path / f"{vendor}-{len(flags)}"
+        path.write_text(f"processor\t: 0\nvendor_id\t: {vendor}\n"
+                        f"flags\t\t: {' '.join(flags)}\n\nprocessor\t: 1\n")
+        return str(path)
+
+    assert wants_mkl_avx2_override(cpuinfo("AuthenticAMD", ["sse2", "avx", "avx2"]))
+    assert not wants_mkl_avx2_override(cpuinfo("AuthenticAMD", ["sse2", "avx"]))
+    assert not wants_mkl_avx2_override(cpuinfo("GenuineIntel", ["sse2", "avx2"]))
+    assert not wants_mkl_avx2_override(str(tmp_path / "missing"))
 
 
 def test_import_paddle_hides_the_ccache_warning():
@@ -70,15 +86,22 @@ def test_lr_schedule_matches_the_example():
     assert lrs == pytest.approx([1, 1, 1, 1, 1, 1, 0.8, 0.64])
 
 
-def test_uniform_weights_zero_biases():
+def test_load_reference_weights_transposes_the_decoder_and_zeros_biases():
     model = tiny_model()
-    paddle_lm.uniform_weights_zero_biases(model, 0.05)
-    for name, param in model.named_parameters():
-        values = param.numpy()
-        if "bias" in name:
-            assert not values.any(), name
-        else:
-            assert np.abs(values).max() <= 0.05 and values.std() > 0.01, name
+    cfg = SimpleNamespace(embed_size=model.embedding.weight.shape[1],
+                          num_hiddens=model.num_hiddens, num_layers=model.num_layers,
+                          init_scale=0.05)
+    vocab_size = model.embedding.weight.shape[0]
+    weights = reference_weights(cfg, vocab_size, seed=0)
+    paddle_lm.load_reference_weights(model, weights)
+    params = {name: param.numpy() for name, param in model.named_parameters()}
+    np.testing.assert_array_equal(params["embedding.weight"], weights["embedding"])
+    np.testing.assert_array_equal(params["lstm.weight_ih_l0"], weights["lstm.l0.w_ih"])
+    np.testing.assert_array_equal(params["decoder.weight"], weights["decoder.weight"].T)
+    assert not any(values.any() for name, values in params.items() if "bias" in name)
+    with pytest.raises(ValueError, match="reference_weights"):
+        paddle_lm.load_reference_weights(
+            model, reference_weights(cfg, vocab_size + 1, seed=0))
 
 
 def test_train_epoch_and_evaluate_run():
@@ -100,7 +123,8 @@ def test_reference_trainer_reduces_the_loss():
                           batch_size=8, num_steps=10, lr=5.0, clip=1.0, init_scale=0.1)
     ids = np.tile(np.random.default_rng(0).permutation(10), 60)  # a predictable stream
     data = utils.bptt_batchify(ids, cfg.batch_size)               # (8, 75)
-    result = paddle_lm.train_reference_lm(data, data, 10, cfg, num_updates=60, seed=0)
+    result = paddle_lm.train_reference_lm(data, data, 10, cfg, num_updates=60, seed=0,
+                                          weights=reference_weights(cfg, 10, 0))
     losses = result["train_losses"]
     assert len(losses) == 60                                  # wraps around the stream
     assert np.mean(losses[-10:]) < 0.5 * losses[0]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .batching import bptt_batches
+from .lm_compare import checked_weights
 from .mxnet_compat import import_mxnet
 from .runs import set_seed
 
@@ -249,7 +250,7 @@ class ReferenceLM(gluon.Block):
 
     The framework comparison's shared model: dropout acts on the embeddings, between
     LSTM layers and on the LSTM outputs (the non-recurrent connections, as in Zaremba
-    et al., 2014). Initialise it with ``init_uniform_zero_bias``.
+    et al., 2014). Initialise it with ``load_reference_weights``.
 
     Args:
         vocab_size: ``V``.
@@ -286,17 +287,27 @@ class ReferenceLM(gluon.Block):
         return self.decoder(self.dropout(outputs)), state  # (B, T, V)
 
 
-def init_uniform_zero_bias(block, init_scale: float, ctx=None) -> None:
-    """Every weight uniform in ``[-init_scale, init_scale]``, every bias zero.
+def load_reference_weights(model: ReferenceLM, weights: dict, ctx=None) -> None:
+    """Initialise ``model`` with the comparison's shared weights; every bias zero.
 
+    ``weights`` are ``utils.lm_compare.reference_weights``, in PyTorch's layout, which
+    is Gluon's too: ``Embedding`` ``(V, E)``, the LSTM's ``l{l}_i2h_weight`` and
+    ``l{l}_h2h_weight`` ``(4H, *)`` with the gates in the same order, ``Dense`` ``(V, H)``.
     Gluon's LSTM, like PyTorch's and Paddle's, has two bias vectors per gate
     (``i2h_bias``, ``h2h_bias``); both start at zero.
     """
-    block.initialize(mx.init.Uniform(init_scale), ctx=ctx or mx.cpu(),
-                     force_reinit=True)
-    for name, param in block.collect_params().items():
-        if name.endswith("bias"):
-            param.set_data(mx.nd.zeros(param.shape, ctx=param.list_ctx()[0]))
+    ctx = ctx or mx.cpu()
+    model.initialize(mx.init.Zero(), ctx=ctx, force_reinit=True)  # biases stay zero
+    prefix = model.lstm.prefix                                 # e.g. "referencelm0_lstm0_"
+    lstm_params = {name[len(prefix):]: param                   # "l0_i2h_weight", ...
+                   for name, param in model.lstm.collect_params().items()}
+    targets = {"embedding": model.embedding.weight, "decoder.weight": model.decoder.weight}
+    for layer in range(model.lstm._num_layers):
+        targets[f"lstm.l{layer}.w_ih"] = lstm_params[f"l{layer}_i2h_weight"]
+        targets[f"lstm.l{layer}.w_hh"] = lstm_params[f"l{layer}_h2h_weight"]
+    checked_weights(weights, {name: param.shape for name, param in targets.items()})
+    for name, param in targets.items():
+        param.set_data(mx.nd.array(weights[name], ctx=ctx, dtype="float32"))
 
 
 def to_windows(data: np.ndarray, num_steps: int, ctx):
@@ -311,7 +322,8 @@ def to_windows(data: np.ndarray, num_steps: int, ctx):
 
 
 def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_size: int,
-                       cfg, num_updates: int, seed: int, ctx=None) -> dict:
+                       cfg, num_updates: int, seed: int, weights: dict,
+                       ctx=None) -> dict:
     """Train the comparison's reference model ``num_updates`` updates, then validate.
 
     Per-token mean cross entropy, plain SGD at ``cfg.lr``, global-norm clipping at
@@ -326,7 +338,8 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
             ``batch_size``, ``num_steps``, ``lr``, ``clip`` and ``init_scale``
             (``utils.lm_compare.ReferenceLMConfig`` or any object with them).
         num_updates: the number of SGD updates.
-        seed: seeds MXNet's and NumPy's generators (initialisation, dropout).
+        seed: seeds MXNet's and NumPy's generators (the dropout masks).
+        weights: the initial weights (``utils.lm_compare.reference_weights``).
         ctx: the MXNet context (default: ``default_context()``).
 
     Returns:
@@ -340,7 +353,7 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
     set_seed(seed)  # Python, NumPy and MXNet (imported above)
     model = ReferenceLM(vocab_size, cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
                         cfg.dropout)
-    init_uniform_zero_bias(model, cfg.init_scale, ctx)
+    load_reference_weights(model, weights, ctx)
     trainer = gluon.Trainer(model.collect_params(), "sgd", {"learning_rate": cfg.lr})
     losses, tokens = [], 0
     start = time.perf_counter()

@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from .batching import bptt_batches
+from .lm_compare import checked_weights
 from .paddle_compat import import_paddle
 
 paddle = import_paddle()
@@ -127,15 +128,29 @@ def to_tensor(ids: np.ndarray):
     return paddle.to_tensor(np.ascontiguousarray(ids, dtype=np.int64))
 
 
-def uniform_weights_zero_biases(model: nn.Layer, init_scale: float) -> None:
-    """Re-initialise a model: every weight uniform in ``[-init_scale, init_scale]``,
-    every bias zero (the initialisation the framework comparison imposes everywhere)."""
-    for name, param in model.named_parameters():
+def load_reference_weights(model: RnnLm, weights: dict) -> None:
+    """Load the comparison's shared initial weights into ``model``; every bias zero.
+
+    ``weights`` are ``utils.lm_compare.reference_weights``, in PyTorch's layout. Paddle's
+    LSTM stores ``weight_ih_l{l}`` and ``weight_hh_l{l}`` as ``(4H, *)`` with the gates
+    in the same order, but its ``Linear`` keeps the weight as ``(in, out)``, so the
+    decoder's ``(V, H)`` array is loaded transposed.
+    """
+    params = dict(model.named_parameters())
+    targets = {"embedding": params["embedding.weight"]}
+    for layer in range(model.num_layers):
+        targets[f"lstm.l{layer}.w_ih"] = params[f"lstm.weight_ih_l{layer}"]
+        targets[f"lstm.l{layer}.w_hh"] = params[f"lstm.weight_hh_l{layer}"]
+    decoder_weight = params["decoder.weight"]                      # (H, V)
+    shapes = {name: tuple(param.shape) for name, param in targets.items()}
+    shapes["decoder.weight"] = tuple(decoder_weight.shape)[::-1]  # (V, H)
+    checked_weights(weights, shapes)
+    for name, param in params.items():
         if "bias" in name:
-            values = np.zeros(param.shape, dtype=np.float32)
-        else:
-            values = np.random.uniform(-init_scale, init_scale, param.shape)
-        param.set_value(values.astype(np.float32))
+            param.set_value(np.zeros(param.shape, dtype=np.float32))
+    for name, param in targets.items():
+        param.set_value(weights[name])
+    decoder_weight.set_value(np.ascontiguousarray(weights["decoder.weight"].T))
 
 
 def lr_at_epoch(epoch: int, base_lr: float, lr_decay: float,
@@ -230,24 +245,24 @@ def evaluate_lm(model: nn.Layer, data: np.ndarray, num_steps: int,
 
 
 def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_size: int,
-                       cfg, num_updates: int, seed: int) -> dict:
+                       cfg, num_updates: int, seed: int, weights: dict) -> dict:
     """Train the comparison's reference model in Paddle (see ``utils.lm_compare``).
 
     Runs on the CPU. Per-token mean cross entropy, plain SGD at ``cfg.lr``, global-norm
-    clipping at ``cfg.clip``, weights uniform in ``[-cfg.init_scale, cfg.init_scale]``
-    and zero biases, the state carried and detached across windows; the training
-    stream is walked from its start and wraps around if it runs out.
+    clipping at ``cfg.clip``, the shared initial ``weights``
+    (``utils.lm_compare.reference_weights``) and zero biases, the state carried and
+    detached across windows; the training stream is walked from its start and wraps
+    around if it runs out. ``seed`` seeds Paddle's generator (the dropout masks).
 
     Returns:
         a dict with ``val_ppl``, ``train_losses`` (per-token, one per update),
         ``train_seconds`` and ``tokens_per_s``.
     """
     paddle.set_device("cpu")  # the comparison's device, in every framework
-    paddle.seed(seed)
-    np.random.seed(seed)
+    paddle.seed(seed)  # the dropout masks
     model = RnnLm(vocab_size, cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
                   cfg.dropout, cfg.init_scale)
-    uniform_weights_zero_biases(model, cfg.init_scale)
+    load_reference_weights(model, weights)
     optimizer = paddle.optimizer.SGD(learning_rate=cfg.lr,
                                      parameters=model.parameters(),
                                      grad_clip=nn.ClipGradByGlobalNorm(cfg.clip))

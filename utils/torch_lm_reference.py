@@ -3,7 +3,7 @@
 ``train_reference_lm`` is the PyTorch entry of ``utils.lm_compare``: the same model,
 initialisation, loss, optimiser and batches as its MXNet (``utils.mxnet_lm``) and
 Paddle (``utils.paddle_lm``) counterparts. The model is the chapter's ``WordLM``
-(untied), re-initialised the way every framework in the comparison is.
+(untied), started from the weights that every framework in the comparison loads.
 """
 from __future__ import annotations
 
@@ -14,33 +14,44 @@ import torch
 import torch.nn.functional as F
 
 from .batching import bptt_batches
+from .lm_compare import checked_weights
 from .torch_lm import WordLM, evaluate, to_device_stream
 from .torch_train import clip_gradients, detach_state
 
 
-def uniform_weights_zero_biases_(model: torch.nn.Module, init_scale: float) -> None:
-    """Every weight uniform in ``[-init_scale, init_scale]``, every bias zero, in place.
+def load_reference_weights_(model: WordLM, weights: dict) -> None:
+    """Load the comparison's shared initial weights into ``model``, in place.
 
-    PyTorch's LSTM has two bias vectors per gate (``bias_ih``, ``bias_hh``), as Paddle's
-    and MXNet's do; with both at zero the three frameworks start from the same
-    distribution of weights.
+    ``weights`` are ``utils.lm_compare.reference_weights``, already in PyTorch's
+    layout. Every bias is set to zero; PyTorch's LSTM has two per gate (``bias_ih``,
+    ``bias_hh``), as Paddle's and MXNet's do.
     """
+    targets = {"embedding": model.embedding.weight,
+               "decoder.weight": model.decoder.weight}
+    for layer in range(model.num_layers):
+        targets[f"lstm.l{layer}.w_ih"] = getattr(model.rnn, f"weight_ih_l{layer}")
+        targets[f"lstm.l{layer}.w_hh"] = getattr(model.rnn, f"weight_hh_l{layer}")
+    checked_weights(weights, {name: param.shape for name, param in targets.items()})
     with torch.no_grad():
         for name, param in model.named_parameters():
             if "bias" in name:
                 param.zero_()
-            else:
-                param.uniform_(-init_scale, init_scale)
+        for name, param in targets.items():
+            param.copy_(torch.from_numpy(weights[name]))
 
 
 def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_size: int,
-                       cfg, num_updates: int, seed: int) -> dict:
+                       cfg, num_updates: int, seed: int, weights: dict) -> dict:
     """Train the reference model for ``num_updates`` updates and validate it.
 
     Per-token mean cross entropy, plain SGD at ``cfg.lr``, global-norm clipping at
     ``cfg.clip``, the state carried and detached across windows; the training stream
     is walked from its start and wraps around if it runs out. Runs on the CPU, the
     device of the comparison.
+
+    Args:
+        weights: the initial weights (``utils.lm_compare.reference_weights``).
+        seed: seeds PyTorch's generator, which draws the dropout masks.
 
     Shape:
         ``train_data`` ``(B, L)`` and ``valid_data`` ``(B, L')`` ids
@@ -50,10 +61,10 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
         a dict with ``val_ppl``, ``train_losses`` (per-token, one per update),
         ``train_seconds`` and ``tokens_per_s``.
     """
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # the dropout masks
     model = WordLM(vocab_size, cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
                    cfg.dropout, tie_weights=False)
-    uniform_weights_zero_biases_(model, cfg.init_scale)
+    load_reference_weights_(model, weights)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     model.train()
     state, losses, tokens = None, [], 0
