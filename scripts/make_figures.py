@@ -61,6 +61,14 @@ def canvas(width: float, height: float):
     return fig, ax
 
 
+def cell_frame(ax, corner: tuple, width: float, height: float) -> None:
+    """The rounded, shaded box that marks the inside of a recurrent cell."""
+    ax.add_patch(FancyBboxPatch(corner, width, height,
+                                boxstyle="round,pad=0,rounding_size=0.25",
+                                facecolor=FILL["cell"], edgecolor=MUTED, lw=1.2,
+                                zorder=0))
+
+
 class Node:
     """A labelled box (or circle) and the points where arrows meet its border."""
 
@@ -226,10 +234,7 @@ def gru_cell():
     """The GRU cell: reset and update gates, candidate state, and the mix."""
     fig, ax = canvas(9.4, 5.3)
     top, bus, gates = 4.45, 0.95, 2.05
-    ax.add_patch(FancyBboxPatch((0.75, 0.45), 7.9, 4.35,
-                                boxstyle="round,pad=0,rounding_size=0.25",
-                                facecolor=FILL["cell"], edgecolor=MUTED, lw=1.2,
-                                zorder=0))
+    cell_frame(ax, (0.75, 0.45), 7.9, 4.35)
     label(ax, 0.3, top + 0.35, r"$\mathbf{H}_{t-1}$", ha="left")
     label(ax, 9.0, top + 0.35, r"$\mathbf{H}_{t}$", ha="center")
     label(ax, 1.75, 0.1, r"$\mathbf{X}_{t}$", va="bottom", ha="right")
@@ -282,10 +287,7 @@ def lstm_cell():
     """The LSTM cell: forget, input and output gates, the memory cell, the state."""
     fig, ax = canvas(9.8, 5.5)
     top, bus, gates = 4.55, 0.95, 2.1
-    ax.add_patch(FancyBboxPatch((0.85, 0.45), 7.95, 4.5,
-                                boxstyle="round,pad=0,rounding_size=0.25",
-                                facecolor=FILL["cell"], edgecolor=MUTED, lw=1.2,
-                                zorder=0))
+    cell_frame(ax, (0.85, 0.45), 7.95, 4.5)
     label(ax, 0.3, top + 0.35, r"$\mathbf{C}_{t-1}$", ha="left")
     label(ax, 9.25, top + 0.35, r"$\mathbf{C}_{t}$")
     label(ax, 0.3, bus + 0.35, r"$\mathbf{H}_{t-1}$", ha="left")

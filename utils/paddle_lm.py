@@ -24,7 +24,6 @@ the embedding size is a separate argument (the example ties it to the hidden siz
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from .batching import bptt_batches
 from .lm_compare import checked_weights
 from .paddle_compat import import_paddle
+from .runs import cpu_name
 
 paddle = import_paddle()
 nn = paddle.nn
@@ -48,7 +48,7 @@ def select_device() -> str:
         paddle.set_device("gpu:0")
         return paddle.device.cuda.get_device_name(0)
     paddle.set_device("cpu")
-    return f"CPU ({os.cpu_count()} cores)"
+    return cpu_name()
 
 
 def _uniform_attr(init_scale: float):

@@ -53,13 +53,18 @@ def torch_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def cpu_name() -> str:
+    """The CPU as results records name it: ``CPU (2 cores)``."""
+    return f"CPU ({os.cpu_count()} cores)"
+
+
 def device_name() -> str:
     """A readable name of the device PyTorch trains on (``CPU (2 cores)`` or the GPU's)."""
     if _module_loaded_or_installed("torch"):
         import torch
         if torch.cuda.is_available():
             return torch.cuda.get_device_name(0)
-    return f"CPU ({os.cpu_count()} cores)"
+    return cpu_name()
 
 
 def set_seed(seed: int) -> None:
