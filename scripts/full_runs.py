@@ -10,7 +10,7 @@
 Chapter runs: each notebook is executed with ``SEQBOOK_PROFILE=full`` in a fresh
 kernel (``run_notebooks.execute``), in its own folder, and the executed copy is
 written to ``--out`` (a temporary folder by default): the committed quick-profile
-notebooks are never overwritten. The notebooks write their ``results/*.json`` records
+notebooks are never overwritten. The notebooks write their ``results/<profile>/*.json`` records
 themselves; the book shows them beside its quick numbers.
 
 Speed comparison (``--speed``): the chapter-7 model (2 x 1500 LSTM, tied weights,
@@ -22,7 +22,7 @@ Speed comparison (``--speed``): the chapter-7 model (2 x 1500 LSTM, tied weights
   rate scaled by the square root of the batch ratio (lr 36), and optionally
   ``torch.compile``;
 
-and ``results/07-speed.json`` records both validation perplexities, both training
+and ``results/full/07-speed.json`` records both validation perplexities, both training
 throughputs (tokens/s, first epoch left out as warm-up), the speed-up, and the
 achieved FLOP/s as a fraction of the GPU's dense bf16 peak (FLOPs per token from
 ``utils.torch_lm.lm_flops_per_token``). ``--smoke`` runs the same code for a few
@@ -194,7 +194,7 @@ def speed_comparison(smoke: bool = False, num_epochs: int = 3,
         configs={s.name: asdict(s) for s in setups})
     if results_dir is None and smoke:
         results_dir = tempfile.mkdtemp(prefix="seqbook-speed-smoke-")
-    path = utils.save_record("07-speed", record, results_dir)
+    path = utils.save_record(record, results_dir)
     print(f"speed-up {metrics['speedup_vs_baseline']:.2f}x; baseline "
           f"{base['tokens_per_s']:,.0f} tokens/s, val ppl {base['val_ppl']:.1f}; "
           f"book {book['tokens_per_s']:,.0f} tokens/s, val ppl {book['val_ppl']:.1f}; "

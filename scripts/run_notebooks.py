@@ -6,7 +6,8 @@
 Each notebook runs top to bottom in a fresh kernel, in the ``quick`` profile unless
 ``$SEQBOOK_PROFILE`` says otherwise, with its folder as working directory. Execution
 timestamps are dropped so that a re-run changes only what really changed. When every
-chapter ran, the per-chapter times and their sum are written to ``results/book.json``.
+chapter ran, the per-chapter times and their sum are written to
+``results/<profile>/book.json``.
 """
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def main(argv=None) -> int:
                         help="notebooks to run (default: every chapter in _toc.yml)")
     parser.add_argument("--timeout", type=int, default=1800,
                         help="seconds one cell may run before the run fails")
+    parser.add_argument("--merge-times", action="store_true",
+                        help="with notebooks given: update their times in the book "
+                             "record, which gets a total once every chapter has one")
     args = parser.parse_args(argv)
     os.environ.setdefault("SEQBOOK_PROFILE", "quick")
     profile = os.environ["SEQBOOK_PROFILE"]
@@ -79,14 +83,28 @@ def main(argv=None) -> int:
         print(f"running {path.relative_to(ROOT)} ({profile}) ...", flush=True)
         times[path.stem] = execute(path, args.timeout)
         print(f"  done in {times[path.stem]:.1f} s", flush=True)
-    if not args.notebooks:
-        from utils.results import make_record, save_record
+    if not args.notebooks or args.merge_times:
+        from utils.results import load_record, make_record, save_record
         from utils.runs import device_name
-        total = sum(times.values())
-        metrics = {"book_seconds": total}
-        metrics.update({f"seconds/{name}": secs for name, secs in times.items()})
-        save_record("book", make_record("book", profile, metrics, device_name(), total))
-        print(f"whole book: {total:.1f} s -> results/book.json")
+        seconds = {}
+        stored = load_record("book", profile) if args.notebooks else None
+        if stored is not None:
+            seconds = {key.split("/", 1)[1]: value
+                       for key, value in stored["metrics"].items()
+                       if key.startswith("seconds/")}
+        seconds.update(times)
+        wanted = [path.stem for path in chapters_in_toc()]
+        if all(name in seconds for name in wanted):
+            total = sum(seconds[name] for name in wanted)
+            metrics = {"book_seconds": total}
+            metrics.update({f"seconds/{name}": seconds[name] for name in wanted})
+            path = save_record(make_record("book", profile, metrics, device_name(),
+                                           total))
+            print(f"whole book: {total:.1f} s -> {path.relative_to(ROOT)}")
+        else:
+            missing = [name for name in wanted if name not in seconds]
+            print(f"no book record: no time yet for {missing}")
+    if not args.notebooks:
         # The pages that show results/ ran before book.json changed: run them again.
         for path in notebooks:
             if path.stem in RESULTS_PAGES:

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from utils.classify_data import (PAD_TOKEN, ClassifyLoader, confusion_matrix,
-                                 encode_texts, stratified_subset)
+                                 encode_texts, stratified_subset, train_valid_indices,
+                                 train_valid_split)
 from utils.text import Vocab, tokenize_review
 
 
@@ -70,3 +71,75 @@ def test_confusion_matrix():
     assert counts.tolist() == [[1, 1], [1, 2]]
     with pytest.raises(ValueError):
         confusion_matrix([0, 1], [0])
+
+
+def test_train_valid_split_is_stratified_disjoint_complete_and_seeded():
+    labels = np.array([0] * 300 + [1] * 100 + [2] * 50)
+    items = [f"review {i}" for i in range(len(labels))]
+    (tr_x, tr_y), (va_x, va_y) = train_valid_split(items, labels, 0.2, seed=1)
+    assert len(va_x) == 90 and len(tr_x) == 360
+    assert np.bincount(va_y).tolist() == [60, 20, 10]       # the shares of labels
+    assert np.bincount(tr_y).tolist() == [240, 80, 40]
+    assert set(tr_x).isdisjoint(va_x) and set(tr_x) | set(va_x) == set(items)
+    # every item keeps its label, and the parts keep the original order
+    for part, part_y in ((tr_x, tr_y), (va_x, va_y)):
+        idx = [int(x.split()[1]) for x in part]
+        assert idx == sorted(idx) and labels[idx].tolist() == part_y.tolist()
+    again = train_valid_split(items, labels, 0.2, seed=1)
+    assert again[1][0] == va_x and again[0][0] == tr_x
+    other = train_valid_split(items, labels, 0.2, seed=2)
+    assert other[1][0] != va_x
+
+
+def test_train_valid_indices_and_arrays():
+    labels = [0, 1] * 50
+    train_idx, valid_idx = train_valid_indices(labels, 0.1, seed=0)
+    assert len(valid_idx) == 10
+    assert np.bincount(np.asarray(labels)[valid_idx]).tolist() == [5, 5]
+    assert np.array_equal(np.sort(np.concatenate([train_idx, valid_idx])),
+                          np.arange(100))
+    # the validation part is the stratified subset of the same size and seed
+    assert np.array_equal(valid_idx, stratified_subset(labels, 10, seed=0))
+    X = np.arange(200).reshape(100, 2)
+    (tr_x, tr_y), (va_x, va_y) = train_valid_split(X, labels, 0.1, seed=0)
+    assert tr_x.shape == (90, 2) and va_x.shape == (10, 2)
+    assert np.array_equal(va_x, X[valid_idx])
+    assert np.array_equal(tr_y, np.asarray(labels)[train_idx])
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (("some text", [0] * 9), {}, TypeError, "items must be a sequence .* single str"),
+    ((iter(range(3)), [0, 1, 0]), {}, TypeError, "items must be a sequence"),
+    ((["a", "b"], [0]), {}, ValueError, r"items and labels differ in length: 2 != 1"),
+    ((["a", "b"], "01"), {}, TypeError, "labels must be a sequence of int labels"),
+    ((["a", "b"], [0.0, 1.0]), {}, TypeError, "integer labels, got dtype float64"),
+    ((["a", "b"], [0, 1]), {"valid_fraction": 1.5}, ValueError,
+     r"valid_fraction must lie in \(0, 1\), got 1.5"),
+    ((["a", "b"], [0, 1]), {"valid_fraction": 0}, ValueError,
+     r"valid_fraction must lie in \(0, 1\), got 0"),
+    ((["a", "b"], [0, 1]), {"valid_fraction": "0.1"}, TypeError,
+     "valid_fraction must be a float in \\(0, 1\\), got str"),
+    ((["a", "b", "c"], [0, 1, 0]), {"valid_fraction": 0.1}, ValueError,
+     "gives 0 for validation"),
+    ((["a", "b"], [0, 1]), {"valid_fraction": 0.5, "seed": 1.0}, TypeError,
+     "seed must be an int, got float"),
+    ((["a", "b"], [0, 1]), {"valid_fraction": 0.5, "seed": -1}, ValueError,
+     "seed must be at least 0, got -1"),
+])
+def test_train_valid_split_checks_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        train_valid_split(*args, **kwargs)
+
+
+def test_stratified_subset_and_encode_texts_check_types():
+    with pytest.raises(TypeError, match="size must be an int or None, got float"):
+        stratified_subset([0, 1], 1.5)
+    with pytest.raises(TypeError, match="labels must be a sequence"):
+        stratified_subset("0101", 2)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        stratified_subset([0, 1], 1, seed="0")
+    assert stratified_subset(np.array([0, 1, 0, 1]), np.int64(2)).tolist() in (
+        [0, 1], [0, 3], [1, 2], [2, 3])
+    vocab = Vocab([["good"]], reserved_tokens=[PAD_TOKEN])
+    with pytest.raises(TypeError, match="texts must be a list of texts, got a single"):
+        encode_texts("good film", vocab)

@@ -22,11 +22,27 @@ def test_make_record_has_every_required_key():
     assert len(record["date"]) == 10
 
 
-def test_make_record_checks_profile_and_metrics():
+def test_make_record_checks_its_arguments():
     with pytest.raises(ValueError, match="profile"):
-        results.make_record("x", "medium", {}, "CPU", 1.0)
+        results.make_record("x", "huge", {}, "CPU", 1.0)
     with pytest.raises(TypeError, match="numbers"):
         results.make_record("x", "full", {"val_ppl": "81"}, "CPU", 1.0)
+    with pytest.raises(TypeError, match="metrics"):
+        results.make_record("x", "full", [("val_ppl", 1.0)], "CPU", 1.0)
+    with pytest.raises(ValueError, match="chapter"):
+        results.make_record("a/b", "full", {}, "CPU", 1.0)
+    with pytest.raises(ValueError, match="device"):
+        results.make_record("x", "full", {}, "", 1.0)
+    with pytest.raises(ValueError, match="wall_seconds"):
+        results.make_record("x", "full", {}, "CPU", -1.0)
+    with pytest.raises(TypeError, match="wall_seconds"):
+        results.make_record("x", "full", {}, "CPU", "1")
+
+
+@pytest.mark.parametrize("field", ["commit", "versions", "date"])
+def test_extra_fields_cannot_overwrite_provenance(field):
+    with pytest.raises(ValueError, match="provenance"):
+        results.make_record("x", "quick", {"a": 1}, "CPU", 1.0, **{field: "forged"})
 
 
 def test_extra_fields_are_kept():
@@ -36,28 +52,59 @@ def test_extra_fields_are_kept():
 
 def test_save_and_load_round_trip(tmp_path):
     record = _record(val_ppl=80.5, tokens_per_s=250000)
-    path = results.save_record("07-demo", record, tmp_path)
-    assert path == tmp_path / "07-demo.json"
-    assert results.load_record("07-demo", tmp_path) == record
+    path = results.save_record(record, tmp_path)
+    assert path == tmp_path / "full" / "07-demo.json"
+    assert results.load_record("07-demo", "full", tmp_path) == record
+    assert results.load_record("07-demo", "quick", tmp_path) is None
     assert json.loads(path.read_text()) == record
-    assert [p.name for p in tmp_path.iterdir()] == ["07-demo.json"]  # no .tmp left
+    assert [p.name for p in path.parent.iterdir()] == ["07-demo.json"]  # no .tmp left
+
+
+def test_each_profile_has_its_own_folder(tmp_path):
+    quick = results.make_record("07-demo", "quick", {"val_ppl": 300.0}, "CPU", 1.0)
+    results.save_record(quick, tmp_path)
+    results.save_record(_record(val_ppl=80.0), tmp_path)
+    assert results.load_record("07-demo", "quick", tmp_path)["metrics"]["val_ppl"] == 300
+    assert results.load_record("07-demo", "full", tmp_path)["metrics"]["val_ppl"] == 80
 
 
 def test_saving_twice_replaces_the_record(tmp_path):
-    results.save_record("r", _record(val_ppl=1.0), tmp_path)
-    results.save_record("r", _record(val_ppl=2.0), tmp_path)
-    assert results.load_record("r", tmp_path)["metrics"]["val_ppl"] == 2.0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+    results.save_record(_record(val_ppl=1.0), tmp_path)
+    results.save_record(_record(val_ppl=2.0), tmp_path)
+    assert results.load_record("07-demo", "full", tmp_path)["metrics"]["val_ppl"] == 2.0
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["07-demo.json"]
 
 
 def test_save_refuses_an_incomplete_record(tmp_path):
     with pytest.raises(ValueError, match="make_record"):
-        results.save_record("r", {"metrics": {}}, tmp_path)
+        results.save_record({"metrics": {}}, tmp_path)
+    with pytest.raises(TypeError, match="record"):
+        results.save_record("07-demo", tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_record_is_none(tmp_path):
-    assert results.load_record("nothing-here", tmp_path) is None
+    assert results.load_record("nothing-here", "quick", tmp_path) is None
+    with pytest.raises(ValueError, match="profile"):
+        results.load_record("nothing-here", "huge", tmp_path)
+
+
+def test_commit_ignores_outputs_but_not_code(tmp_path, monkeypatch):
+    nb = {"cells": [{"cell_type": "code", "source": ["x = 1"], "outputs": []}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    head = json.dumps(nb)
+    with_outputs = json.loads(head)
+    with_outputs["cells"][0]["outputs"] = [{"output_type": "stream", "text": "1"}]
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "a.ipynb").write_text(json.dumps(with_outputs))
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    monkeypatch.setattr(results, "_git", lambda *args: head)
+    assert results._changed_code(["results/quick/a.json", "book/a.ipynb"]) == []
+    edited = json.loads(head)
+    edited["cells"][0]["source"] = ["x = 2"]
+    (tmp_path / "book" / "a.ipynb").write_text(json.dumps(edited))
+    assert results._changed_code(["book/a.ipynb"]) == ["book/a.ipynb"]
+    assert results._changed_code(["utils/text.py"]) == ["utils/text.py"]
 
 
 def test_provenance_text():
@@ -76,3 +123,23 @@ def test_format_metric():
     assert results.format_metric(record, "test_acc", "{:.1%}") == "87.7%"
     assert results.format_metric(record, "test_ppl") == "—"
     assert results.format_metric(None, "val_ppl") == "—"
+
+
+def test_largest_record_prefers_the_fuller_profile(tmp_path):
+    assert results.largest_record("07-demo", tmp_path) is None
+    results.save_record(results.make_record("07-demo", "quick", {"v": 1.0}, "CPU", 1.0),
+                        tmp_path)
+    assert results.largest_record("07-demo", tmp_path)["profile"] == "quick"
+    results.save_record(_record(), tmp_path)
+    assert results.largest_record("07-demo", tmp_path)["profile"] == "full"
+
+
+def test_an_identical_record_replaces_one_from_a_dirty_tree(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "git_commit", lambda: "abc1234+dirty")
+    results.save_record(_record(val_ppl=1.0), tmp_path)
+    monkeypatch.setattr(results, "git_commit", lambda: "abc1234")
+    results.save_record(_record(val_ppl=1.0), tmp_path)
+    assert results.load_record("07-demo", "full", tmp_path)["commit"] == "abc1234"
+    monkeypatch.setattr(results, "git_commit", lambda: "def5678")
+    results.save_record(_record(val_ppl=1.0), tmp_path)  # same numbers, clean: kept
+    assert results.load_record("07-demo", "full", tmp_path)["commit"] == "abc1234"

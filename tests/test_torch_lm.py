@@ -144,8 +144,22 @@ def test_autocast_switch():
         assert not torch.is_autocast_enabled("cpu")
 
 
+def test_cpu_autocast_keeps_the_lstm_in_float32():
+    # oneDNN has no bf16 LSTM on the CPU: the recurrence stays float32, the decoder
+    # runs in bf16, and the result is close to the float32 forward pass.
+    model = tiny_model().eval()
+    X = torch.arange(12).reshape(2, 6) % 12
+    with torch.no_grad():
+        reference, _ = model(X)
+        with torch_lm.autocast("cpu", True):
+            logits, (h, c) = model(X)
+    assert logits.dtype == torch.bfloat16 and h.dtype == torch.float32
+    assert torch.allclose(logits.float(), reference, atol=0.05, rtol=0.05)
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert torch_lm.bf16_autocast_works(model, "cpu") == native
+
+
 def test_fast_path_flags_fall_back_on_cpu(tmp_path):
-    # oneDNN runs bf16 LSTMs only on CPUs with bf16 instructions: the probe decides.
     model = tiny_model()
     works = torch_lm.bf16_autocast_works(model, "cpu")
     assert isinstance(works, bool) and model.training
@@ -169,7 +183,7 @@ def test_speed_comparison_smoke_on_cpu(tmp_path):
     sys.modules["full_runs"] = full_runs   # dataclasses look their module up there
     spec.loader.exec_module(full_runs)
     record = full_runs.speed_comparison(smoke=True, results_dir=tmp_path)
-    assert (tmp_path / "07-speed.json").is_file()
+    assert (tmp_path / "quick" / "07-speed.json").is_file()
     metrics = record["metrics"]
     for key in ("speedup_vs_baseline", "baseline_val_ppl", "book_val_ppl",
                 "baseline_tokens_per_s", "book_tokens_per_s"):

@@ -5,17 +5,20 @@ in ``utils.torch_*``, ``utils.mxnet_*`` and ``utils.paddle_*`` and are imported 
 chapters that use them. Importing has no side effects (no seeding, no downloads, no
 plotting style).
 """
+from .bag_of_ngrams import NBLogisticRegression, nb_log_count_ratio, select_C
+from .baselines import char_ngram_baseline, unigram_perplexity
 from .batching import (SeqDataLoader, bptt_batches, bptt_batchify, bucket_batches,
                        num_bptt_batches, pad_batch, seq_data_iter_random,
                        seq_data_iter_sequential, truncate_pad)
 from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
-                            load_imdb_ids, stratified_subset)
+                            load_imdb_ids, stratified_subset, train_valid_indices,
+                            train_valid_split)
 from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
                        read_imdb, read_ptb, read_time_machine, read_wikitext2)
-from .ngram import NGramModel, select_eps
+from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
 from .plot import LiveCurves, plot_confusion, plot_lines
-from .results import (format_metric, load_record, make_record, provenance,
-                      save_record)
+from .results import (format_metric, largest_record, load_record, make_record,
+                      provenance, save_record)
 from .runs import (PROFILE_ENV_VAR, Accumulator, Timer, cpu_name, cuda_available,
                    device_name, run_profile, set_seed, torch_device)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,

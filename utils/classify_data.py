@@ -12,6 +12,7 @@ code, which converts them once, at its edge.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,7 +38,12 @@ def stratified_subset(labels: Sequence[int], size: int | None, seed: int = 0
     Returns:
         the chosen indices, sorted.
     """
-    labels = np.asarray(labels)
+    labels = _check_labels(labels)
+    if size is not None and (isinstance(size, bool)
+                             or not isinstance(size, numbers.Integral)):
+        raise TypeError(f"size must be an int or None, got {type(size).__name__} "
+                        f"{size!r}")
+    _check_seed(seed)
     if size is None or size >= len(labels):
         return np.arange(len(labels))
     if size < 1:
@@ -54,6 +60,107 @@ def stratified_subset(labels: Sequence[int], size: int | None, seed: int = 0
     return np.sort(np.concatenate(chosen))
 
 
+def _check_labels(labels, name: str = "labels") -> np.ndarray:
+    """``labels`` as a 1-D integer array, or TypeError/ValueError naming ``name``."""
+    if isinstance(labels, (str, bytes)) or not isinstance(labels,
+                                                          (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of int labels, got "
+                        f"{type(labels).__name__}")
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per example), got shape "
+                         f"{array.shape}")
+    if array.size and array.dtype.kind not in "iub":
+        raise TypeError(f"{name} must hold integer labels, got dtype {array.dtype}")
+    return array
+
+
+def _check_seed(seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be at least 0, got {seed}")
+
+
+def train_valid_indices(labels: Sequence[int], valid_fraction: float = 0.1,
+                        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a stratified split of training data into a training and a validation part.
+
+    The validation part is ``stratified_subset(labels, round(valid_fraction * n),
+    seed)``: it keeps the share of every label (to within one example per label),
+    and the training part is everything else. Carve it out of the training split only,
+    to choose settings (a learning rate, a regularization strength, an epoch) without
+    looking at the test split.
+
+    Args:
+        labels: one integer label per example.
+        valid_fraction: the share of examples for validation, in (0, 1); it must
+            leave at least one example on each side.
+        seed: seeds the draw (an int >= 0): the same call gives the same split.
+
+    Returns:
+        ``(train_idx, valid_idx)``: sorted, disjoint, and together ``0 .. n - 1``.
+    """
+    labels = _check_labels(labels)
+    if isinstance(valid_fraction, bool) or not isinstance(valid_fraction,
+                                                          numbers.Real):
+        raise TypeError(f"valid_fraction must be a float in (0, 1), got "
+                        f"{type(valid_fraction).__name__} {valid_fraction!r}")
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must lie in (0, 1), got {valid_fraction}")
+    _check_seed(seed)
+    n = len(labels)
+    num_valid = int(round(valid_fraction * n))
+    if not 1 <= num_valid <= n - 1:
+        raise ValueError(f"valid_fraction={valid_fraction} of {n} examples gives "
+                         f"{num_valid} for validation and {n - num_valid} for "
+                         "training; each part needs at least 1")
+    valid_idx = stratified_subset(labels, num_valid, seed)
+    in_valid = np.zeros(n, dtype=bool)
+    in_valid[valid_idx] = True
+    return np.flatnonzero(~in_valid), valid_idx
+
+
+def train_valid_split(items: Sequence, labels: Sequence[int],
+                      valid_fraction: float = 0.1, seed: int = 0):
+    """Split training examples into a training and a stratified validation part.
+
+    Args:
+        items: the examples: texts, token lists, id lists, or an array whose first
+            axis runs over examples (not a single string).
+        labels: one integer label per example.
+        valid_fraction: the share of examples for validation, in (0, 1).
+        seed: seeds the draw (an int >= 0).
+
+    Returns:
+        ``(train_items, train_labels), (valid_items, valid_labels)``: the items as
+        lists (or arrays, if ``items`` is one), in their original order; the labels
+        as arrays. See ``train_valid_indices`` for the guarantees.
+
+    Example:
+        >>> (tr_x, tr_y), (va_x, va_y) = train_valid_split(texts, labels, 0.1, seed=0)
+    """
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"items must be a sequence of examples (a list of texts), "
+                        f"got a single {type(items).__name__}")
+    if not isinstance(items, (Sequence, np.ndarray)):
+        raise TypeError(f"items must be a sequence of examples (a list of texts), "
+                        f"got {type(items).__name__}")
+    labels = _check_labels(labels)
+    if len(items) != len(labels):
+        raise ValueError(f"items and labels differ in length: {len(items)} != "
+                         f"{len(labels)}")
+    train_idx, valid_idx = train_valid_indices(labels, valid_fraction, seed)
+
+    def take(idx):
+        if isinstance(items, np.ndarray):
+            return items[idx]
+        return [items[i] for i in idx]
+
+    return ((take(train_idx), labels[train_idx]),
+            (take(valid_idx), labels[valid_idx]))
+
+
 def encode_texts(texts: Sequence[str], vocab: Vocab, max_len: int | None = None
                  ) -> list[list[int]]:
     """Tokenize texts with ``tokenize_review`` and map the tokens to ids.
@@ -61,6 +168,9 @@ def encode_texts(texts: Sequence[str], vocab: Vocab, max_len: int | None = None
     Unknown words map to ``<unk>``; an empty text gives an empty list; a text longer
     than ``max_len`` tokens keeps its first ``max_len``.
     """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts must be a list of texts, got a single "
+                        f"{type(texts).__name__}; wrap one text in a list")
     if max_len is not None and max_len < 1:
         raise ValueError(f"max_len must be at least 1 (or None), got {max_len}")
     return [vocab[tokenize_review(text)[:max_len]] for text in texts]
@@ -176,6 +286,38 @@ class ClassifyLoader:
                 extra = np.full((len(idx), self.fixed_len - X.shape[1]), self.pad_id)
                 X = np.concatenate([X, extra], axis=1)                  # (B, fixed_len)
             yield X, lengths, self.labels[idx]
+
+
+def best_epoch(history: Sequence[dict], key: str = "valid_acc") -> dict:
+    """The row of a training history with the highest ``key``: the epoch to keep.
+
+    Args:
+        history: one dict per epoch, as the ``train_classifier`` functions return;
+            every row must hold ``key`` as a number.
+        key: the validation metric to maximise (``"valid_acc"``), never a test one.
+
+    Returns:
+        the row of the best epoch; the earliest one among ties.
+    """
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"key must be a metric name (a non-empty str), got "
+                        f"{type(key).__name__} {key!r}")
+    if key.startswith("test"):
+        raise ValueError(f"key must be a validation metric: choosing by {key!r} would "
+                         "tune on the test split")
+    if isinstance(history, (str, bytes, dict)) or not isinstance(history, Sequence):
+        raise TypeError(f"history must be a list of per-epoch dicts, got "
+                        f"{type(history).__name__}")
+    if len(history) == 0:
+        raise ValueError("history must hold at least one epoch, got an empty list")
+    for i, row in enumerate(history):
+        if not isinstance(row, dict):
+            raise TypeError(f"history[{i}] must be a dict, got {type(row).__name__}")
+        value = row.get(key)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"history[{i}][{key!r}] must be a number, got {value!r}; "
+                             "was the model trained with a validation iterator?")
+    return max(history, key=lambda row: row[key])  # max keeps the first of ties
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int],

@@ -1,4 +1,4 @@
-"""Results records: ``results/<name>.json`` with the metrics of a run and its provenance.
+"""Results records: ``results/<profile>/<name>.json``, the metrics of a run and its provenance.
 
 A record looks like::
 
@@ -8,38 +8,83 @@ A record looks like::
      "wall_seconds": 1234.5, "versions": {"python": "3.12.1", "torch": "2.13.0"}}
 
 Metric names shared by the chapters: ``val_ppl``, ``test_ppl``, ``test_acc``,
-``tokens_per_s``. The book reads these files to show full-profile numbers beside what
-a reader has just run; nothing in the book types them in by hand.
+``tokens_per_s``, and for the baseline a chapter compares its model with,
+``baseline_val_ppl``, ``baseline_test_ppl``, ``baseline_test_acc``. Every profile
+writes its records (``results/quick/`` holds those of the committed outputs); the book
+reads them to show numbers with their provenance, and nothing in it types them in.
+
+Provenance cannot be forged by a caller: ``commit``, ``device``, ``versions`` and the
+other required keys are set by ``make_record`` and no extra field may replace them.
+The commit is that of the *code*: a tree whose only changes are results records and
+notebook outputs (which running the chapters rewrites) counts as clean; any other
+change, a notebook's code cells included, marks the commit ``+dirty``.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+from .runs import PROFILES
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "results"
 _FRAMEWORKS = ("torch", "mxnet", "gluonnlp", "paddle", "numpy")
 REQUIRED_KEYS = ("chapter", "profile", "metrics", "device", "commit", "date",
                  "wall_seconds", "versions")
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=30, check=True).stdout
+
+
+def _notebook_code(text: str) -> list:
+    """The cell types and sources of a notebook, without outputs or metadata."""
+    cells = json.loads(text).get("cells", [])
+    return [(c.get("cell_type"), "".join(c.get("source", ""))) for c in cells]
+
+
+def _changed_code(paths: list[str]) -> list[str]:
+    """The changed paths that are code: not a record, not only a notebook's outputs."""
+    changed = []
+    for path in paths:
+        if path.startswith("results/"):
+            continue
+        if path.endswith(".ipynb") and (ROOT / path).is_file():
+            try:
+                before = _notebook_code(_git("show", f"HEAD:{path}"))
+                after = _notebook_code((ROOT / path).read_text(encoding="utf-8"))
+            except (subprocess.SubprocessError, ValueError):
+                changed.append(path)
+                continue
+            if before == after:
+                continue
+        changed.append(path)
+    return changed
+
+
 def git_commit(short: bool = True) -> str:
-    """The commit the code was run from, with ``+dirty`` if files were modified."""
-    root = Path(__file__).resolve().parent.parent
+    """The commit the code was run from, with ``+dirty`` if its code was modified.
+
+    Changes to ``results/`` and to notebook outputs do not count (running the book
+    makes them); a changed code or markdown cell, or any other tracked file, does.
+    """
+    if not isinstance(short, bool):
+        raise TypeError(f"short must be a bool, got {type(short).__name__}")
     try:
-        args = ["git", "rev-parse", "--short", "HEAD"] if short else [
-            "git", "rev-parse", "HEAD"]
-        rev = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=10,
-                             check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10)
+        rev = _git("rev-parse", "--short", "HEAD") if short else _git("rev-parse", "HEAD")
+        status = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    paths = [line[3:].split(" -> ")[-1].strip('"') for line in status.splitlines()
+             if line.strip()]
+    return rev.strip() + ("+dirty" if _changed_code(paths) else "")
 
 
 def library_versions() -> dict[str, str]:
@@ -54,13 +99,40 @@ def library_versions() -> dict[str, str]:
 
 def make_record(chapter: str, profile: str, metrics: dict, device: str,
                 wall_seconds: float, **extra) -> dict:
-    """Build a results record (see the module docstring) with its provenance filled in."""
-    if profile not in ("quick", "full"):
-        raise ValueError(f"profile must be 'quick' or 'full', got {profile!r}")
-    bad = {k: v for k, v in metrics.items() if not isinstance(v, (int, float))}
+    """Build a results record (see the module docstring) with its provenance filled in.
+
+    Args:
+        chapter: the chapter's notebook name, e.g. ``"05-lstm"``; also the file name.
+        profile: the run profile, one of ``utils.runs.PROFILES``.
+        metrics: metric name -> number (finite or not, but a number).
+        device: what the run trained on, e.g. ``utils.device_name()``.
+        wall_seconds: the run's wall time.
+        **extra: further JSON-serialisable fields (e.g. ``config``); they may not
+            replace a provenance field.
+    """
+    if not isinstance(chapter, str) or not chapter or "/" in chapter:
+        raise ValueError(f"chapter must be a non-empty name without '/', got {chapter!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict of name -> number, got "
+                        f"{type(metrics).__name__}")
+    bad = {k: v for k, v in metrics.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float))}
     if bad:
         raise TypeError(f"metrics must be numbers; these are not: {bad}")
-    record = {
+    if not isinstance(device, str) or not device:
+        raise ValueError(f"device must be a non-empty string, got {device!r}")
+    if isinstance(wall_seconds, bool) or not isinstance(wall_seconds, (int, float)):
+        raise TypeError(f"wall_seconds must be a number, got {wall_seconds!r}")
+    if not wall_seconds >= 0 or math.isinf(wall_seconds):
+        raise ValueError(f"wall_seconds must be finite and >= 0, got {wall_seconds!r}")
+    clash = sorted(set(extra) & set(REQUIRED_KEYS))
+    if clash:
+        raise ValueError(f"extra fields may not replace the provenance fields {clash}: "
+                         "they are filled in by make_record")
+    record = dict(extra)
+    record.update({
         "chapter": chapter,
         "profile": profile,
         "metrics": {k: float(v) for k, v in metrics.items()},
@@ -69,28 +141,45 @@ def make_record(chapter: str, profile: str, metrics: dict, device: str,
         "date": _dt.date.today().isoformat(),
         "wall_seconds": round(float(wall_seconds), 1),
         "versions": library_versions(),
-    }
-    record.update(extra)
+    })
     return record
 
 
-def save_record(name: str, record: dict, results_dir: str | os.PathLike | None = None
-                ) -> Path:
-    """Write ``record`` to ``<results_dir>/<name>.json`` atomically and return the path.
+def _clean(commit: str) -> bool:
+    return bool(commit) and commit != "unknown" and not commit.endswith("+dirty")
 
-    A record that only repeats the stored one (same chapter, profile and metrics) is
-    not written again: the stored provenance already describes those numbers, and a
-    deterministic chapter does not rewrite its file on every run.
+
+def _folder(results_dir) -> Path:
+    if results_dir is not None and not isinstance(results_dir, (str, os.PathLike)):
+        raise TypeError(f"results_dir must be a path or None, got "
+                        f"{type(results_dir).__name__}")
+    return Path(results_dir) if results_dir is not None else RESULTS_DIR
+
+
+def save_record(record: dict, results_dir: str | os.PathLike | None = None) -> Path:
+    """Write ``record`` to ``<results_dir>/<profile>/<chapter>.json`` atomically.
+
+    Returns the path. A record that only repeats the stored one (same chapter, profile
+    and metrics) is not written again when the stored one names a clean commit: its
+    provenance already describes those numbers, and a deterministic chapter does not
+    rewrite its file on every run.
     """
+    if not isinstance(record, dict):
+        raise TypeError(f"record must be a dict made by make_record(), got "
+                        f"{type(record).__name__}")
     missing = [k for k in REQUIRED_KEYS if k not in record]
     if missing:
         raise ValueError(f"A results record needs the keys {missing}; use make_record().")
-    folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
+    if record["profile"] not in PROFILES:
+        raise ValueError(f"record['profile'] must be one of {PROFILES}, got "
+                         f"{record['profile']!r}")
+    folder = _folder(results_dir) / record["profile"]
     folder.mkdir(parents=True, exist_ok=True)
+    name = record["chapter"]
     path = folder / f"{name}.json"
-    stored = load_record(name, folder)
-    if stored is not None and all(stored.get(k) == record[k]
-                                  for k in ("chapter", "profile", "metrics")):
+    stored = load_record(name, record["profile"], results_dir)
+    if (stored is not None and _clean(stored.get("commit", ""))
+            and all(stored.get(k) == record[k] for k in ("chapter", "profile", "metrics"))):
         return path
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -98,10 +187,14 @@ def save_record(name: str, record: dict, results_dir: str | os.PathLike | None =
     return path
 
 
-def load_record(name: str, results_dir: str | os.PathLike | None = None) -> dict | None:
-    """The record ``<results_dir>/<name>.json``, or ``None`` if it has not been made yet."""
-    folder = Path(results_dir) if results_dir is not None else RESULTS_DIR
-    path = folder / f"{name}.json"
+def load_record(name: str, profile: str, results_dir: str | os.PathLike | None = None
+                ) -> dict | None:
+    """The record ``<results_dir>/<profile>/<name>.json``, or ``None`` if not made yet."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a chapter's record name, got {name!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    path = _folder(results_dir) / profile / f"{name}.json"
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
@@ -110,7 +203,7 @@ def load_record(name: str, results_dir: str | os.PathLike | None = None) -> dict
 def provenance(record: dict | None) -> str:
     """One line saying where a record's numbers come from."""
     if record is None:
-        return "no record yet: run the full profile to make one"
+        return "no record yet"
     versions = ", ".join(f"{k} {v}" for k, v in sorted(record["versions"].items()))
     return (f"{record['profile']} profile on {record['device']}, commit {record['commit']}, "
             f"{record['date']}, {record['wall_seconds']:.0f} s ({versions})")
@@ -121,3 +214,16 @@ def format_metric(record: dict | None, metric: str, fmt: str = "{:.2f}") -> str:
     if record is None or metric not in record.get("metrics", {}):
         return "—"
     return fmt.format(record["metrics"][metric])
+
+
+def largest_record(name: str, results_dir: str | os.PathLike | None = None
+                   ) -> dict | None:
+    """The record of ``name`` from the largest profile that has one (``full`` first).
+
+    The book's tables show the most thorough run there is, with its provenance.
+    """
+    for profile in reversed(PROFILES):
+        record = load_record(name, profile, results_dir)
+        if record is not None:
+            return record
+    return None

@@ -97,7 +97,13 @@ class WordLM(nn.Module):
 
     def forward(self, X: torch.Tensor, state=None):
         embs = self.dropout(self.embedding(X))         # (B, T, E)
-        outputs, state = self.rnn(embs, state)         # (B, T, H), 2 x (L, B, H)
+        if embs.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            # oneDNN has no bfloat16 LSTM on the CPU: under autocast the recurrence
+            # runs in float32 and the decoder, most of the arithmetic, in bfloat16.
+            with torch.autocast("cpu", enabled=False):
+                outputs, state = self.rnn(embs.float(), state)
+        else:
+            outputs, state = self.rnn(embs, state)     # (B, T, H), 2 x (L, B, H)
         logits = self.decoder(self.dropout(outputs))   # (B, T, V)
         return logits, state
 
@@ -189,11 +195,16 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 def bf16_autocast_works(model: nn.Module, device) -> bool:
     """Whether ``model`` can run forward and backward under bf16 autocast on ``device``.
 
+    On a CPU the answer is no unless oneDNN reports native bfloat16 support (AVX-512
+    BF16 or AMX): emulated bfloat16 is several times slower than float32.
     On CUDA, autocast hands the LSTM to cuDNN in bfloat16, which cuDNN supports from
     version 9.13 on; an older build raises an error. ``fit`` asks first and falls
     back to float32 when the answer is no. (The probe draws dropout masks, so it
     advances the random generator.)
     """
+    device = torch.device(device)
+    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return False  # no native bf16 on this CPU: emulated, it is slower than float32
     X = torch.zeros((1, 2), dtype=torch.long, device=device)  # (B=1, T=2)
     was_training = model.training
     model.train()   # cuDNN computes RNN gradients in training mode only
