@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from utils.classify_data import (PAD_TOKEN, ClassifyLoader, confusion_matrix,
-                                 encode_texts, stratified_subset, train_valid_indices,
+from utils.classify_data import (PAD_TOKEN, ClassifyLoader, best_epoch,
+                                 confusion_matrix, cut_tokens, encode_texts,
+                                 load_imdb_ids,
+                                 stratified_subset, train_valid_indices,
                                  train_valid_split)
 from utils.text import Vocab, tokenize_review
 
@@ -143,3 +145,99 @@ def test_stratified_subset_and_encode_texts_check_types():
     vocab = Vocab([["good"]], reserved_tokens=[PAD_TOKEN])
     with pytest.raises(TypeError, match="texts must be a list of texts, got a single"):
         encode_texts("good film", vocab)
+
+
+def _fake_imdb(root, per_class=10):
+    """A tiny aclImdb folder: every review holds a word of its own and its label's word."""
+    for split in ("train", "test"):
+        for sub, word in (("neg", "bad"), ("pos", "good")):
+            folder = root / "aclImdb" / split / sub
+            folder.mkdir(parents=True)
+            for i in range(per_class):
+                (folder / f"{i}_1.txt").write_text(f"{split}{sub}{i} {word} film")
+    return root
+
+
+def test_load_imdb_ids_carves_validation_before_the_vocabulary(tmp_path):
+    cache = _fake_imdb(tmp_path)
+    data = load_imdb_ids(cache=cache, valid_fraction=0.2, seed=0)
+    assert len(data.train) == 16 and len(data.valid) == 4 and len(data.test) == 20
+    assert np.bincount(data.valid.labels).tolist() == [2, 2]
+    # every review has a word of its own: those of the validation reviews are unknown
+    assert all(ids[0] == data.vocab.unk for ids in data.valid.ids)
+    assert all(ids[0] != data.vocab.unk for ids in data.train.ids)
+    assert len(data.vocab) == 2 + 16 + 3  # <unk>, <pad>, 16 own words, bad/good/film
+    # the split is train_valid_indices on the labels of the kept training reviews
+    whole = load_imdb_ids(cache=cache)
+    _, valid_idx = train_valid_indices(whole.train.labels, 0.2, seed=0)
+    assert data.valid.labels.tolist() == whole.train.labels[valid_idx].tolist()
+    assert whole.valid is None and len(whole.train) == 20
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"valid_fraction": 1.0}, ValueError, r"valid_fraction must lie in \(0, 1\)"),
+    ({"valid_fraction": "0.1"}, TypeError, "valid_fraction must be a float"),
+    ({"num_train": 0}, ValueError, "num_train must be at least 1, got 0"),
+    ({"num_test": 2.5}, TypeError, "num_test must be an int or None, got float"),
+    ({"max_len": 0}, ValueError, "max_len must be at least 1"),
+    ({"min_freq": None}, TypeError, "min_freq must be an int, got NoneType"),
+    ({"seed": -1}, ValueError, "seed must be at least 0"),
+])
+def test_load_imdb_ids_checks_arguments(tmp_path, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        load_imdb_ids(cache=tmp_path, **kwargs)
+
+
+def test_best_epoch_takes_the_highest_validation_score_earliest_first():
+    history = [{"epoch": 1, "valid_acc": 0.7}, {"epoch": 2, "valid_acc": 0.8},
+               {"epoch": 3, "valid_acc": 0.8}, {"epoch": 4, "valid_acc": 0.75}]
+    assert best_epoch(history)["epoch"] == 2
+    assert best_epoch(history[:1])["epoch"] == 1
+    history = [{"epoch": 1, "valid_f1": 0.6}, {"epoch": 2, "valid_f1": 0.7}]
+    assert best_epoch(history, "valid_f1")["epoch"] == 2
+
+
+@pytest.mark.parametrize("history, key, error, match", [
+    ([], "valid_acc", ValueError, "history must hold at least one epoch"),
+    ({"valid_acc": 0.5}, "valid_acc", TypeError, "history must be a list .* got dict"),
+    ([0.5], "valid_acc", TypeError, r"history\[0\] must be a dict, got float"),
+    ([{"valid_acc": None}], "valid_acc", ValueError,
+     r"history\[0\]\['valid_acc'\] must be a number, got None"),
+    ([{"test_acc": 0.5}], "test_acc", ValueError, "tune on the test split"),
+    ([{"valid_acc": 0.5}], 3, TypeError, "key must be a metric name"),
+])
+def test_best_epoch_checks_arguments(history, key, error, match):
+    with pytest.raises(error, match=match):
+        best_epoch(history, key)
+
+
+def test_cut_tokens_keeps_the_start_or_the_end():
+    tokens = ["a", "b", "c", "d"]
+    assert cut_tokens(tokens, 2) == ["a", "b"]
+    assert cut_tokens(tokens, 2, keep="last") == ["c", "d"]
+    assert cut_tokens(tokens, 9, keep="last") == tokens
+    assert cut_tokens(tokens, None, keep="last") == tokens
+    assert cut_tokens([], 3) == []
+    vocab = Vocab([["good", "film", "bad"]], reserved_tokens=[PAD_TOKEN])
+    assert encode_texts(["bad film good"], vocab, 2, keep="last") == [
+        vocab[["film", "good"]]]
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((["a"], 0), ValueError, "max_len must be at least 1"),
+    ((["a"], 2.0), TypeError, "max_len must be an int or None, got float"),
+    ((["a"], 2, "end"), ValueError, r"keep must be one of \('first', 'last'\), got 'end'"),
+])
+def test_cut_tokens_checks_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        cut_tokens(*args)
+
+
+def test_load_imdb_ids_keeps_the_last_tokens(tmp_path):
+    cache = _fake_imdb(tmp_path)
+    first = load_imdb_ids(cache=cache, max_len=1)
+    last = load_imdb_ids(cache=cache, max_len=1, keep="last")
+    assert {first.vocab.to_tokens(ids[0]) for ids in first.train.ids} != {"film"}
+    assert all(last.vocab.to_tokens(ids) == ["film"] for ids in last.train.ids)
+    with pytest.raises(ValueError, match="keep must be one of"):
+        load_imdb_ids(cache=cache, keep="middle")

@@ -173,3 +173,16 @@ def test_standard_lstm_lm_200_output_shapes():
     output, state = model(mx.nd.zeros((T, B)), state)    # time-major (T, B)
     assert output.shape == (T, B, len(vocab))
     assert [s.shape for s in state] == [(2, B, 200), (2, B, 200)]
+
+
+def test_split_windows_score_every_token_but_the_first_of_each_row():
+    from utils.mxnet_lm import split_windows
+
+    ids = np.arange(43) % V                  # 43 tokens, 3 rows of 14, 1 left over
+    windows = split_windows(ids, batch_size=3, num_steps=5)
+    assert [X.shape for X, _ in windows] == [(5, 3), (5, 3), (3, 3)]  # (T, B), last short
+    rows = ids[:42].reshape(3, 14)
+    X = np.concatenate([x.asnumpy() for x, _ in windows]).T.astype(int)
+    Y = np.concatenate([y.asnumpy() for _, y in windows]).T.astype(int)
+    np.testing.assert_array_equal(X, rows[:, :-1])
+    np.testing.assert_array_equal(Y, rows[:, 1:])  # every token but each row's first

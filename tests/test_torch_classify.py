@@ -1,9 +1,10 @@
-"""Tests of utils.torch_classify: padding never changes a prediction; predict is robust."""
+"""Tests of utils.torch_classify: padding never changes a prediction; predict is robust;
+training keeps the weights of the best validation epoch."""
 import numpy as np
 import pytest
 import torch
 
-from utils.classify_data import PAD_TOKEN, ClassifyLoader
+from utils.classify_data import PAD_TOKEN, ClassifyLoader, best_epoch
 from utils.text import Vocab
 from utils.torch_classify import (POOLINGS, BagOfEmbeddings, SentimentLSTM,
                                   evaluate_accuracy, masked_pool, predict_sentiment,
@@ -64,6 +65,16 @@ def test_predict_handles_unknown_empty_and_long_texts():
     assert preds[-1][1] == pytest.approx(cut[0][1], abs=1e-6)
     with pytest.raises(TypeError):
         predict_sentiment(model, vocab, "one string", max_len=50, device="cpu")
+    # keep="last": a long text reads like its last max_len tokens
+    end = predict_sentiment(model, vocab, ["bad " * 100 + "good " * 50], max_len=50,
+                            device="cpu", keep="last")
+    assert end[0][1] == pytest.approx(cut[0][1], abs=1e-6)
+    with pytest.raises(ValueError, match="keep must be one of"):
+        predict_sentiment(model, vocab, ["good"], max_len=50, device="cpu", keep="end")
+    with pytest.raises(TypeError, match="max_len must be an int"):
+        predict_sentiment(model, vocab, ["good"], max_len=None, device="cpu")
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        predict_sentiment(None, vocab, ["good"], max_len=50, device="cpu")
 
 
 def test_bag_of_embeddings_shapes_and_padding():
@@ -75,17 +86,86 @@ def test_bag_of_embeddings_shapes_and_padding():
     torch.testing.assert_close(logits[:1], model(X[:1, :2], torch.tensor([2])))
 
 
-def test_training_learns_a_trivial_task():
-    # Label 1 iff the review contains token 3: a few epochs must get it right.
-    rng = np.random.default_rng(0)
-    ids = [list(rng.integers(4, 12, size=rng.integers(1, 6))) for _ in range(128)]
-    labels = [int(i % 2) for i in range(128)]
+def _trivial_task(n=128, seed=0):
+    """Label 1 iff the review contains token 3."""
+    rng = np.random.default_rng(seed)
+    ids = [list(rng.integers(4, 12, size=rng.integers(1, 6))) for _ in range(n)]
+    labels = [int(i % 2) for i in range(n)]
     for seq, label in zip(ids, labels):
         if label:
             seq[rng.integers(len(seq))] = 3
+    return ids, labels
+
+
+def test_training_learns_a_trivial_task():
+    ids, labels = _trivial_task()
     loader = ClassifyLoader(ids, labels, 32, PAD, shuffle=True)
+    valid_ids, valid_labels = _trivial_task(64, seed=1)
+    valid = ClassifyLoader(valid_ids, valid_labels, 64, PAD)
     torch.manual_seed(0)
     model = SentimentLSTM(12, 8, 8, pooling="max")
-    history = train_classifier(model, loader, 10, 3e-2, "cpu", test_iter=loader)
-    assert history[-1]["test_acc"] > 0.9
+    history = train_classifier(model, loader, 10, 3e-2, "cpu", valid_iter=valid,
+                               max_grad_norm=5.0)
+    assert [row["epoch"] for row in history] == list(range(1, 11))
+    assert set(history[0]) == {"epoch", "train_loss", "train_acc", "valid_acc"}
+    assert best_epoch(history)["valid_acc"] > 0.9
+    assert evaluate_accuracy(model, valid, "cpu") == best_epoch(history)["valid_acc"]
     assert evaluate_accuracy(model, ClassifyLoader(ids, labels, 64, PAD), "cpu") > 0.9
+
+
+class _Scripted(torch.nn.Module):
+    """A model whose validation accuracy follows a script, epoch by epoch."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(2))
+        self.epoch = torch.nn.Parameter(torch.zeros(1), requires_grad=False)
+        self.script = script
+
+    def forward(self, X, lengths):
+        if self.training:  # one call per epoch (one batch): count the epochs
+            with torch.no_grad():
+                self.epoch += 1
+            return torch.zeros(len(X), 2) + self.w
+        right = self.script[int(self.epoch.item()) - 1]  # correct predictions
+        logits = torch.zeros(len(X), 2)
+        logits[:right, 1] = 1.0   # the labels are all 1: the first `right` are right
+        logits[right:, 0] = 1.0
+        return logits
+
+
+def test_training_keeps_the_weights_of_the_best_validation_epoch():
+    batch = [(np.zeros((4, 1), dtype=np.int64), np.ones(4, dtype=np.int64),
+              np.ones(4, dtype=np.int64))]
+    model = _Scripted([1, 3, 3, 2])
+    history = train_classifier(model, batch, 4, 0.1, "cpu", valid_iter=batch)
+    assert [row["valid_acc"] for row in history] == [0.25, 0.75, 0.75, 0.5]
+    assert best_epoch(history)["epoch"] == 2
+    assert model.epoch.item() == 2  # the weights of epoch 2, the first of the tie
+    last = _Scripted([1, 3, 3, 2])
+    train_classifier(last, batch, 4, 0.1, "cpu", valid_iter=batch, keep_best=False)
+    assert last.epoch.item() == 4
+    blind = _Scripted([1, 3])
+    history = train_classifier(blind, batch, 2, 0.1, "cpu")
+    assert [row["valid_acc"] for row in history] == [None, None]
+    assert blind.epoch.item() == 2
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"model": "lstm"}, TypeError, "model must be a torch.nn.Module, got str"),
+    ({"num_epochs": 2.0}, TypeError, "num_epochs must be an int, got float"),
+    ({"num_epochs": 0}, ValueError, "num_epochs must be at least 1, got 0"),
+    ({"lr": "1e-3"}, TypeError, "lr must be a number > 0, got str"),
+    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
+    ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0"),
+    ({"weight_decay": -1e-4}, ValueError, "weight_decay must be a finite number >= 0"),
+    ({"max_grad_norm": 0}, ValueError, "max_grad_norm must be a finite number > 0"),
+    ({"max_grad_norm": True}, TypeError, "max_grad_norm must be a number > 0, got bool"),
+    ({"keep_best": 1}, TypeError, "keep_best must be a bool, got int"),
+])
+def test_train_classifier_checks_arguments(kwargs, error, match):
+    args = {"model": BagOfEmbeddings(10, 4), "train_iter": [], "num_epochs": 1,
+            "lr": 1e-3, "device": "cpu"}
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        train_classifier(**args)

@@ -12,6 +12,7 @@ code, which converts them once, at its edge.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +74,32 @@ def _check_labels(labels, name: str = "labels") -> np.ndarray:
     if array.size and array.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integer labels, got dtype {array.dtype}")
     return array
+
+
+def check_training_args(num_epochs, lr, weight_decay=0.0, max_grad_norm=None,
+                        keep_best=True) -> None:
+    """The framework-free checks of a classifier's training settings.
+
+    ``num_epochs`` an int >= 1, ``lr`` a finite number > 0, ``weight_decay`` >= 0,
+    ``max_grad_norm`` > 0 or ``None``, ``keep_best`` a bool; a ``TypeError`` or
+    ``ValueError`` names the argument otherwise.
+    """
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral):
+        raise TypeError(f"num_epochs must be an int, got {type(num_epochs).__name__} "
+                        f"{num_epochs!r}")
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    for name, value, low in (("lr", lr, "> 0"), ("weight_decay", weight_decay, ">= 0"),
+                             ("max_grad_norm", max_grad_norm, "> 0")):
+        if value is None and name == "max_grad_norm":
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number {low}, got "
+                            f"{type(value).__name__} {value!r}")
+        if not math.isfinite(value) or value < 0 or (low == "> 0" and value == 0):
+            raise ValueError(f"{name} must be a finite number {low}, got {value!r}")
+    if not isinstance(keep_best, bool):
+        raise TypeError(f"keep_best must be a bool, got {type(keep_best).__name__}")
 
 
 def _check_seed(seed) -> None:
@@ -161,19 +188,48 @@ def train_valid_split(items: Sequence, labels: Sequence[int],
             (take(valid_idx), labels[valid_idx]))
 
 
-def encode_texts(texts: Sequence[str], vocab: Vocab, max_len: int | None = None
-                 ) -> list[list[int]]:
+KEEP_CHOICES = ("first", "last")  # which tokens of a long review are kept
+
+
+def _check_cut(max_len, keep) -> None:
+    if max_len is not None and (isinstance(max_len, bool)
+                                or not isinstance(max_len, numbers.Integral)):
+        raise TypeError(f"max_len must be an int or None, got {type(max_len).__name__} "
+                        f"{max_len!r}")
+    if max_len is not None and max_len < 1:
+        raise ValueError(f"max_len must be at least 1 (or None), got {max_len}")
+    if not isinstance(keep, str) or keep not in KEEP_CHOICES:
+        raise ValueError(f"keep must be one of {KEEP_CHOICES}, got {keep!r}")
+
+
+def cut_tokens(tokens: Sequence, max_len: int | None, keep: str = "first") -> list:
+    """At most ``max_len`` tokens of a review: its first ones, or its last ones.
+
+    Args:
+        tokens: the review's tokens (or ids).
+        max_len: how many to keep (``None``: all).
+        keep: ``"first"`` keeps the start of a long review, ``"last"`` its end, where
+            a reviewer's verdict tends to be.
+    """
+    _check_cut(max_len, keep)
+    if max_len is None or len(tokens) <= max_len:
+        return list(tokens)
+    return list(tokens[:max_len] if keep == "first" else tokens[-max_len:])
+
+
+def encode_texts(texts: Sequence[str], vocab: Vocab, max_len: int | None = None,
+                 keep: str = "first") -> list[list[int]]:
     """Tokenize texts with ``tokenize_review`` and map the tokens to ids.
 
     Unknown words map to ``<unk>``; an empty text gives an empty list; a text longer
-    than ``max_len`` tokens keeps its first ``max_len``.
+    than ``max_len`` tokens keeps its first ``max_len`` (``keep="first"``) or its last
+    ones (``keep="last"``).
     """
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts must be a list of texts, got a single "
                         f"{type(texts).__name__}; wrap one text in a list")
-    if max_len is not None and max_len < 1:
-        raise ValueError(f"max_len must be at least 1 (or None), got {max_len}")
-    return [vocab[tokenize_review(text)[:max_len]] for text in texts]
+    _check_cut(max_len, keep)
+    return [vocab[cut_tokens(tokenize_review(text), max_len, keep)] for text in texts]
 
 
 @dataclass
@@ -189,16 +245,22 @@ class EncodedSplit:
 
 @dataclass
 class ImdbIds:
-    """IMDB as token ids: the two splits and the vocabulary built on the training one."""
+    """IMDB as token ids: the splits and the vocabulary built on the training one.
+
+    ``valid``, when ``load_imdb_ids`` was asked for it, holds reviews taken out of the
+    training split (``train`` then holds the rest): the split that choices are made on.
+    """
 
     train: EncodedSplit
     test: EncodedSplit
     vocab: Vocab
+    valid: EncodedSplit | None = None  # carved from the training reviews, if asked
 
 
 def load_imdb_ids(num_train: int | None = None, num_test: int | None = None,
                   min_freq: int = 1, max_len: int | None = None, seed: int = 0,
-                  cache=None) -> ImdbIds:
+                  cache=None, valid_fraction: float | None = None,
+                  keep: str = "first") -> ImdbIds:
     """Read IMDB, keep (stratified) subsets, build the vocabulary, encode to ids.
 
     The vocabulary sees the training reviews only (the ones kept), so that nothing of
@@ -209,24 +271,56 @@ def load_imdb_ids(num_train: int | None = None, num_test: int | None = None,
         num_train, num_test: how many reviews to keep of each split (``None``: all);
             the subsets keep the balance of positive and negative reviews.
         min_freq: words seen fewer times in training map to ``<unk>``.
-        max_len: keep the first ``max_len`` tokens of every review (``None``: all).
-        seed: seeds the choice of the subsets.
+        max_len: keep at most ``max_len`` tokens of every review (``None``: all).
+        seed: seeds the choice of the subsets (and of the validation split).
         cache: the data cache folder (default ``$SEQBOOK_DATA``).
+        valid_fraction: if given, a share in (0, 1) of the kept training reviews
+            moved to a stratified validation split (``train_valid_indices`` with
+            ``seed``) *before* the vocabulary is built, which then sees the rest of
+            the training reviews only; ``None``: no validation split.
+        keep: which tokens of a longer review are kept: ``"first"`` (its start) or
+            ``"last"`` (its end, where the verdict tends to be).
     """
     from .datasets import read_imdb
+
+    if valid_fraction is not None and (isinstance(valid_fraction, bool) or
+                                       not isinstance(valid_fraction, numbers.Real)):
+        raise TypeError(f"valid_fraction must be a float in (0, 1) or None, got "
+                        f"{type(valid_fraction).__name__} {valid_fraction!r}")
+    if valid_fraction is not None and not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must lie in (0, 1) (or be None), got "
+                         f"{valid_fraction}")
+    _check_cut(max_len, keep)
+    for name, value in (("num_train", num_train), ("num_test", num_test),
+                        ("min_freq", min_freq)):
+        if value is None and name != "min_freq":
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int"
+                            f"{'' if name == 'min_freq' else ' or None'}, got "
+                            f"{type(value).__name__} {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    _check_seed(seed)
 
     splits, tokens = {}, {}
     for split, size in (("train", num_train), ("test", num_test)):
         texts, labels = read_imdb(split, cache)
-        keep = stratified_subset(labels, size, seed)
-        tokens[split] = [tokenize_review(texts[i]) for i in keep]
-        splits[split] = np.asarray(labels)[keep]
+        kept = stratified_subset(labels, size, seed)
+        tokens[split] = [tokenize_review(texts[i]) for i in kept]
+        splits[split] = np.asarray(labels)[kept]
+    if valid_fraction is not None:
+        train_idx, valid_idx = train_valid_indices(splits["train"], valid_fraction, seed)
+        for split, idx in (("valid", valid_idx), ("train", train_idx)):
+            tokens[split] = [tokens["train"][i] for i in idx]
+            splits[split] = splits["train"][idx]
     # The vocabulary counts whole reviews, even the part that max_len cuts off.
     vocab = Vocab(tokens["train"], min_freq=min_freq, reserved_tokens=[PAD_TOKEN])
-    encoded = {split: EncodedSplit([vocab[t[:max_len]] for t in tokens[split]],
+    encoded = {split: EncodedSplit([vocab[cut_tokens(t, max_len, keep)]
+                                    for t in tokens[split]],
                                    splits[split].astype(np.int64))
                for split in splits}
-    return ImdbIds(encoded["train"], encoded["test"], vocab)
+    return ImdbIds(encoded["train"], encoded["test"], vocab, encoded.get("valid"))
 
 
 class ClassifyLoader:

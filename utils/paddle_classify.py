@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .paddle_compat import import_paddle
+from .classify_data import check_training_args
 from .paddle_lm import to_tensor
 from .runs import Accumulator
 
@@ -162,23 +163,38 @@ def _to_tensors(batch):
 
 
 def train_classifier(model: nn.Layer, train_iter, num_epochs: int, lr: float,
-                     test_iter=None, curves=None) -> list[dict]:
+                     valid_iter=None, curves=None, keep_best: bool = True
+                     ) -> list[dict]:
     """Train with Adam and cross-entropy; return one dict of metrics per epoch.
+
+    After every epoch the model is scored on ``valid_iter``, a validation split carved
+    from the *training* reviews (``load_imdb_ids(..., valid_fraction=...)``). With
+    ``keep_best`` the model ends with the weights of its best validation epoch (the
+    earliest among ties): that is how the number of epochs is chosen. The test split
+    has no place here: score it once, after training.
 
     Args:
         model: maps ``(X, lengths)`` to logits.
         train_iter: an iterable of ``(X, lengths, y)`` NumPy batches, re-iterated
             every epoch (e.g. ``utils.classify_data.ClassifyLoader``).
-        num_epochs, lr: the optimisation settings.
-        test_iter: if given, held-out accuracy is measured after every epoch.
-        curves: a ``LiveCurves`` with legend (train loss, train acc, test acc).
+        num_epochs: passes over ``train_iter`` (an int >= 1).
+        lr: Adam's learning rate (> 0).
+        valid_iter: held-out batches from the training data; ``None`` trains blind
+            (and keeps the last epoch's weights).
+        curves: a ``LiveCurves`` with legend (train loss, train acc, valid acc).
+        keep_best: restore the weights of the best validation epoch at the end.
 
     Returns:
-        ``[{"epoch", "train_loss", "train_acc", "test_acc"}, ...]``; ``train_acc``
-        is measured on the fly, while the weights change during the epoch.
+        ``[{"epoch", "train_loss", "train_acc", "valid_acc"}, ...]``; ``train_acc``
+        is measured on the fly, while the weights change during the epoch, and
+        ``valid_acc`` is ``None`` without ``valid_iter``. ``best_epoch(history)``
+        (``utils.classify_data``) names the epoch whose weights were kept.
     """
+    if not isinstance(model, nn.Layer):
+        raise TypeError(f"model must be a paddle.nn.Layer, got {type(model).__name__}")
+    check_training_args(num_epochs, lr, keep_best=keep_best)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
-    history = []
+    history, best_acc, best_state = [], -1.0, None
     for epoch in range(1, num_epochs + 1):
         model.train()
         metric = Accumulator(3)  # summed loss, correct predictions, examples
@@ -192,12 +208,17 @@ def train_classifier(model: nn.Layer, train_iter, num_epochs: int, lr: float,
             correct = int((logits.argmax(axis=1) == y).astype("int64").sum())
             metric.add(float(loss) * len(batch[2]), correct, len(batch[2]))
         row = {"epoch": epoch, "train_loss": metric[0] / metric[2],
-               "train_acc": metric[1] / metric[2], "test_acc": None}
-        if test_iter is not None:
-            row["test_acc"] = evaluate_accuracy(model, test_iter)
+               "train_acc": metric[1] / metric[2], "valid_acc": None}
+        if valid_iter is not None:
+            row["valid_acc"] = evaluate_accuracy(model, valid_iter)
+            if keep_best and row["valid_acc"] > best_acc:
+                best_acc = row["valid_acc"]
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
         history.append(row)
         if curves is not None:
-            curves.add(epoch, [row["train_loss"], row["train_acc"], row["test_acc"]])
+            curves.add(epoch, [row["train_loss"], row["train_acc"], row["valid_acc"]])
+    if best_state is not None:
+        model.set_state_dict(best_state)
     return history
 
 

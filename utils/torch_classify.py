@@ -14,9 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .classify_data import SENTIMENTS, encode_texts
+from .classify_data import SENTIMENTS, _check_cut, check_training_args, encode_texts
 from .batching import pad_batch
 from .runs import Accumulator
+from .torch_train import clip_gradients
 
 POOLINGS = ("last", "mean", "max")
 
@@ -136,26 +137,42 @@ def _to_tensors(batch, device):
 
 
 def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
-                     device, test_iter=None, curves=None, weight_decay: float = 0.0
+                     device, valid_iter=None, curves=None, weight_decay: float = 0.0,
+                     max_grad_norm: float | None = None, keep_best: bool = True
                      ) -> list[dict]:
     """Train with Adam and cross-entropy; return one dict of metrics per epoch.
+
+    After every epoch the model is scored on ``valid_iter``, a validation split carved
+    from the *training* reviews (``load_imdb_ids(..., valid_fraction=...)``). With
+    ``keep_best`` the model ends with the weights of its best validation epoch (the
+    earliest among ties), which is how the number of epochs is chosen. The test split
+    has no place here: score it once, after training.
 
     Args:
         model: maps ``(X, lengths)`` to logits.
         train_iter: an iterable of ``(X, lengths, y)`` NumPy batches, re-iterated
             every epoch (e.g. ``utils.classify_data.ClassifyLoader``).
-        num_epochs, lr, weight_decay: the optimisation settings.
+        num_epochs: passes over ``train_iter`` (an int >= 1).
+        lr, weight_decay: Adam's learning rate (> 0) and L2 penalty (>= 0).
         device: where to train.
-        test_iter: if given, held-out accuracy is measured after every epoch (for the
-            curves only: nothing is chosen by it).
-        curves: a ``LiveCurves`` with legend (train loss, train acc, test acc).
+        valid_iter: held-out batches from the training data; ``None`` trains blind
+            (and keeps the last epoch's weights).
+        curves: a ``LiveCurves`` with legend (train loss, train acc, valid acc).
+        max_grad_norm: if given (> 0), clip the gradients' global norm to it.
+        keep_best: restore the weights of the best validation epoch at the end.
 
     Returns:
-        ``[{"epoch", "train_loss", "train_acc", "test_acc"}, ...]``.
+        ``[{"epoch", "train_loss", "train_acc", "valid_acc"}, ...]``; ``train_acc``
+        is measured on the fly, while the weights change during the epoch, and
+        ``valid_acc`` is ``None`` without ``valid_iter``. ``best_epoch(history)``
+        (``utils.classify_data``) names the epoch whose weights were kept.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_training_args(num_epochs, lr, weight_decay, max_grad_norm, keep_best)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = []
+    history, best_acc, best_state = [], -1.0, None
     for epoch in range(1, num_epochs + 1):
         model.train()
         metric = Accumulator(3)  # summed loss, correct predictions, examples
@@ -165,15 +182,22 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
             loss.backward()
+            if max_grad_norm is not None:
+                clip_gradients(model.parameters(), max_grad_norm)
             optimizer.step()
             metric.add(loss.item() * len(y), int((logits.argmax(1) == y).sum()), len(y))
         row = {"epoch": epoch, "train_loss": metric[0] / metric[2],
-               "train_acc": metric[1] / metric[2], "test_acc": None}
-        if test_iter is not None:
-            row["test_acc"] = evaluate_accuracy(model, test_iter, device)
+               "train_acc": metric[1] / metric[2], "valid_acc": None}
+        if valid_iter is not None:
+            row["valid_acc"] = evaluate_accuracy(model, valid_iter, device)
+            if keep_best and row["valid_acc"] > best_acc:
+                best_acc = row["valid_acc"]
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         history.append(row)
         if curves is not None:
-            curves.add(epoch, [row["train_loss"], row["train_acc"], row["test_acc"]])
+            curves.add(epoch, [row["train_loss"], row["train_acc"], row["valid_acc"]])
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
 
 
@@ -198,18 +222,25 @@ def evaluate_accuracy(model: nn.Module, data_iter, device) -> float:
 
 @torch.no_grad()
 def predict_sentiment(model: nn.Module, vocab, texts: list[str], max_len: int,
-                      device, pad_id: int = 1) -> list[tuple[str, float]]:
+                      device, pad_id: int = 1, keep: str = "first"
+                      ) -> list[tuple[str, float]]:
     """The sentiment of new reviews: ``[(label, probability of positive), ...]``.
 
     Every text goes through ``tokenize_review`` and the training vocabulary: unknown
     words become ``<unk>``; a text longer than ``max_len`` tokens keeps its first
-    ``max_len``, as in training; an empty text (or one of spaces) is read as a single
-    padding token, so the model still answers, with whatever its bias says.
+    ``max_len`` (``keep="first"``) or its last ones (``keep="last"``), as in training;
+    an empty text (or one of spaces) is read as a single padding token, so the model
+    still answers, with whatever its bias says.
     """
-    if isinstance(texts, str):
+    if isinstance(texts, (str, bytes)):
         raise TypeError("texts must be a list of strings; wrap one text as [text]")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if max_len is None:
+        raise TypeError("max_len must be an int (the training cut), got None")
+    _check_cut(max_len, keep)
     model.to(device).eval()
-    X, lengths = pad_batch(encode_texts(texts, vocab, max_len), pad_id)  # (B, T), (B,)
+    X, lengths = pad_batch(encode_texts(texts, vocab, max_len, keep), pad_id)  # (B, T)
     logits = model(torch.as_tensor(X, device=device),
                    torch.as_tensor(lengths, device=device))
     prob_positive = torch.softmax(logits, dim=1)[:, 1].cpu().tolist()
