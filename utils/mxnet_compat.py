@@ -7,6 +7,12 @@ MXNet 1.9.1 was released before two changes it trips over:
 * Python 3.12 no longer ships ``distutils``, which MXNet imports. ``setuptools``
   carries a copy; importing ``setuptools`` first makes ``import distutils`` find it.
 
+MXNet's OpenMP kernels also use only half of the cores unless ``OMP_NUM_THREADS``
+says otherwise (it assumes two hardware threads per core). On a 2-core machine that
+is one thread: a training step of the WikiText-2 model took 0.98 s that way and
+0.67 s with ``OMP_NUM_THREADS=2``. ``import_mxnet`` therefore sets it to the usable
+cores before MXNet loads, unless it is set already.
+
 Nothing happens when this module is imported: the shims are applied by
 ``import_mxnet()``, which the MXNet chapters call instead of ``import mxnet``.
 """
@@ -14,6 +20,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import sys
+
+from .paddle_compat import usable_cores
 
 INSTALL_HINT = ('Install the MXNet extra with  pip install -e ".[mxnet]"  (it pins '
                 "mxnet 1.9.1, gluonnlp 0.10.0 and numpy 1.26.4).")
@@ -32,11 +42,16 @@ def apply_shims() -> None:
 def import_mxnet():
     """Import MXNet and GluonNLP after applying the shims; return ``(mx, nlp)``.
 
+    Before the first import, ``OMP_NUM_THREADS`` is set to the usable cores when it
+    is not set (see the module's docstring).
+
     Raises:
         ImportError: MXNet or GluonNLP is missing or fails to import; the message
             says how to install them.
     """
     apply_shims()
+    if "mxnet" not in sys.modules and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(usable_cores())  # MXNet would use half
     try:
         mx = importlib.import_module("mxnet")
         nlp = importlib.import_module("gluonnlp")
