@@ -186,3 +186,24 @@ def test_split_windows_score_every_token_but_the_first_of_each_row():
     Y = np.concatenate([y.asnumpy() for _, y in windows]).T.astype(int)
     np.testing.assert_array_equal(X, rows[:, :-1])
     np.testing.assert_array_equal(Y, rows[:, 1:])  # every token but each row's first
+
+
+def test_import_mxnet_uses_every_usable_core_unless_told_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    from utils.paddle_compat import usable_cores
+
+    code = ("import os; from utils.mxnet_compat import import_mxnet; import_mxnet(); "
+            "print(os.environ['OMP_NUM_THREADS'])")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["PYTHONPATH"] = root
+    unset = subprocess.run([sys.executable, "-c", code], env=env, cwd=root,
+                           capture_output=True, text=True, check=True)
+    assert unset.stdout.split()[-1] == str(usable_cores())
+    told = subprocess.run([sys.executable, "-c", code],
+                          env={**env, "OMP_NUM_THREADS": "1"}, cwd=root,
+                          capture_output=True, text=True, check=True)
+    assert told.stdout.split()[-1] == "1"
