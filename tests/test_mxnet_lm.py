@@ -189,21 +189,26 @@ def test_split_windows_score_every_token_but_the_first_of_each_row():
 
 
 def test_import_mxnet_uses_every_usable_core_unless_told_otherwise():
+    """MXNet's OpenMP pool gets every usable core (read from libgomp, which MXNet
+    links), and the process environment is left as it was: a leaked
+    OMP_NUM_THREADS would reach every process started afterwards."""
     import os
     import subprocess
     import sys
 
     from utils.paddle_compat import usable_cores
 
-    code = ("import os; from utils.mxnet_compat import import_mxnet; import_mxnet(); "
-            "print(os.environ['OMP_NUM_THREADS'])")
+    code = ("import ctypes, os; from utils.mxnet_compat import import_mxnet; "
+            "import_mxnet(); "
+            "print(ctypes.CDLL('libgomp.so.1').omp_get_max_threads(), "
+            "os.environ.get('OMP_NUM_THREADS', 'unset'))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["PYTHONPATH"] = root
     unset = subprocess.run([sys.executable, "-c", code], env=env, cwd=root,
                            capture_output=True, text=True, check=True)
-    assert unset.stdout.split()[-1] == str(usable_cores())
+    assert unset.stdout.split()[-2:] == [str(usable_cores()), "unset"]
     told = subprocess.run([sys.executable, "-c", code],
                           env={**env, "OMP_NUM_THREADS": "1"}, cwd=root,
                           capture_output=True, text=True, check=True)
-    assert told.stdout.split()[-1] == "1"
+    assert told.stdout.split()[-2:] == ["1", "1"]

@@ -10,8 +10,11 @@ MXNet 1.9.1 was released before two changes it trips over:
 MXNet's OpenMP kernels also use only half of the cores unless ``OMP_NUM_THREADS``
 says otherwise (it assumes two hardware threads per core). On a 2-core machine that
 is one thread: a training step of the WikiText-2 model took 0.98 s that way and
-0.67 s with ``OMP_NUM_THREADS=2``. ``import_mxnet`` therefore sets it to the usable
-cores before MXNet loads, unless it is set already.
+0.67 s with ``OMP_NUM_THREADS=2``. MXNet reads the variable once, when it loads, so
+``import_mxnet`` sets it to the usable cores for the import only, unless it is set
+already, and then removes it again: the process environment is left as it was, and
+the processes it starts (and other libraries, such as Paddle, which warns when the
+variable is set) do not inherit it.
 
 Nothing happens when this module is imported: the shims are applied by
 ``import_mxnet()``, which the MXNet chapters call instead of ``import mxnet``.
@@ -42,15 +45,16 @@ def apply_shims() -> None:
 def import_mxnet():
     """Import MXNet and GluonNLP after applying the shims; return ``(mx, nlp)``.
 
-    Before the first import, ``OMP_NUM_THREADS`` is set to the usable cores when it
-    is not set (see the module's docstring).
+    For the first import only, ``OMP_NUM_THREADS`` is set to the usable cores when it
+    is not set; the environment is restored afterwards (see the module's docstring).
 
     Raises:
         ImportError: MXNet or GluonNLP is missing or fails to import; the message
             says how to install them.
     """
     apply_shims()
-    if "mxnet" not in sys.modules and "OMP_NUM_THREADS" not in os.environ:
+    set_threads = "mxnet" not in sys.modules and "OMP_NUM_THREADS" not in os.environ
+    if set_threads:
         os.environ["OMP_NUM_THREADS"] = str(usable_cores())  # MXNet would use half
     try:
         mx = importlib.import_module("mxnet")
@@ -58,4 +62,7 @@ def import_mxnet():
     except (ImportError, OSError) as err:  # OSError: a broken shared library
         raise ImportError(f"MXNet/GluonNLP could not be imported ({err}). "
                           f"{INSTALL_HINT}") from err
+    finally:
+        if set_threads:
+            del os.environ["OMP_NUM_THREADS"]  # read at load time; leave no trace
     return mx, nlp
