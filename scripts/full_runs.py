@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run_notebooks
 from run_notebooks import ROOT, execute  # noqa: E402  (also puts ROOT on sys.path)
 
 PYTORCH_CHAPTERS = ("03-rnn", "04-gru", "05-lstm", "06-deep-bidirectional-rnns",
-                    "07-language-models-torch", "08-sentiment-torch")
+                    "07-language-models-torch", "08-sentiment-torch", "09-data-parallel")
 
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from the vendor's data sheets.
 # Matched in order against the device name; the first hit wins.

@@ -196,7 +196,7 @@ def test_import_mxnet_uses_every_usable_core_unless_told_otherwise():
     import subprocess
     import sys
 
-    from utils.paddle_compat import usable_cores
+    from utils.runs import usable_cores
 
     code = ("import ctypes, os; from utils.mxnet_compat import import_mxnet; "
             "import_mxnet(); "

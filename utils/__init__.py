@@ -20,7 +20,8 @@ from .plot import LiveCurves, plot_confusion, plot_lines
 from .results import (format_metric, largest_record, load_record, make_record,
                       provenance, save_record)
 from .runs import (PROFILE_ENV_VAR, Accumulator, Timer, cpu_name, cuda_available,
-                   device_name, run_profile, set_seed, torch_device)
+                   device_name, run_profile, set_seed, torch_device,
+                   usable_cores)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,
                    load_corpus_time_machine, load_ptb_corpus, split_corpus,
                    time_machine_splits, tokenize, tokenize_review,

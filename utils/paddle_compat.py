@@ -24,6 +24,8 @@ import os
 import sys
 import warnings
 
+from .runs import usable_cores
+
 
 def _cpu_flags_and_vendor(cpuinfo: str = "/proc/cpuinfo") -> tuple[set[str], str]:
     """The first processor's feature flags and vendor id (empty where unknown)."""
@@ -48,14 +50,6 @@ def wants_mkl_avx2_override(cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether this is an AMD processor with AVX2, where old MKL needs to be told so."""
     flags, vendor = _cpu_flags_and_vendor(cpuinfo)
     return vendor == "AuthenticAMD" and "avx2" in flags
-
-
-def usable_cores() -> int:
-    """The number of cores this process may run on (its affinity mask, else all)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def import_paddle(num_threads: int | None = None):

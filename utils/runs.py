@@ -53,6 +53,14 @@ def torch_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def usable_cores() -> int:
+    """The number of cores this process may run on (its affinity mask, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def cpu_name() -> str:
     """The CPU as results records name it: ``CPU (2 cores)``."""
     return f"CPU ({os.cpu_count()} cores)"
