@@ -4,16 +4,15 @@ Runs after a build (``jupyter-book build .``); it is skipped, with the reason, w
 there is no built book or no Chromium. Environment variables:
 
 * ``BOOK_HTML_DIR``: the built HTML (default ``_build/html``);
-* ``CHROMIUM``: the browser executable (default ``chromium`` on the ``PATH``);
-* ``MATHJAX_DIR``: a MathJax 3 ``es5`` folder (default the copy that
-  ``scripts/fetch_mathjax.sh`` puts in ``_build/mathjax``).
+* ``CHROMIUM``: the browser executable (default ``chromium`` on the ``PATH``).
 
-The pages load MathJax from its CDN; the test is offline, so it answers those requests
-with the local copy. Any other request that leaves 127.0.0.1 is refused, and would show
-up as a console error. For every chapter in ``_toc.yml`` the test checks that the page
-loads without console errors, that every image has loaded, that notebook pages show
-cell outputs, and that every equation is typeset by MathJax without a TeX error. It also
-checks that the sidebar lists every chapter, and saves a screenshot of one chapter as
+The book ships MathJax in ``_static/mathjax`` (``scripts/fetch_mathjax.sh``), so the
+test runs the way an offline reader does: every request that leaves 127.0.0.1 is
+refused and recorded, and a page that makes one fails. For every chapter in
+``_toc.yml`` the test checks that the page loads without console errors, that every
+image has loaded, that notebook pages show cell outputs, and that every equation is
+typeset by MathJax without a TeX error. It also checks that the sidebar lists every
+chapter, and saves a screenshot of one chapter as
 ``<BOOK_HTML_DIR>/screenshot-<chapter>.png``.
 """
 from __future__ import annotations
@@ -33,8 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HTML_DIR = Path(os.environ.get("BOOK_HTML_DIR", ROOT / "_build" / "html")).resolve()
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-MATHJAX_DIR = Path(os.environ.get(
-    "MATHJAX_DIR", ROOT / "_build" / "mathjax" / "node_modules" / "mathjax" / "es5"))
+SHIPPED_MATHJAX = HTML_DIR / "_static" / "mathjax" / "tex-mml-chtml.js"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -107,21 +105,11 @@ def browser():
 
 
 def _route_offline(route, refused: list[str]) -> None:
-    """Serve MathJax's CDN files from the local copy; refuse anything else remote."""
-    url = route.request.url
-    host = urlparse(url).hostname
-    if host == "127.0.0.1":
+    """Let requests to the local server through; refuse and record any other."""
+    if urlparse(route.request.url).hostname == "127.0.0.1":
         route.continue_()
         return
-    if "/mathjax@3/es5/" in url:
-        local = MATHJAX_DIR / urlparse(url).path.split("/mathjax@3/es5/", 1)[1]
-        if local.is_file():
-            route.fulfill(path=str(local))
-            return
-        if not MATHJAX_DIR.is_dir():  # no local copy: load nothing, check no math
-            route.fulfill(status=200, body="", content_type="application/javascript")
-            return
-    refused.append(url)
+    refused.append(route.request.url)
     route.abort()
 
 
@@ -198,10 +186,10 @@ def test_page_renders(open_page, file):
         assert outputs.count() > 0, f"{file} shows no cell output"
         assert outputs.first.is_visible(), f"the first cell output of {file} is hidden"
     math = page.evaluate(_TYPESET_MATH)
-    if math["math"] and not MATHJAX_DIR.is_dir():
-        pytest.skip(f"{file} has {math['math']} equations but there is no local MathJax "
-                    f"in {MATHJAX_DIR} to typeset them (run scripts/fetch_mathjax.sh)")
     if math["math"]:
+        assert SHIPPED_MATHJAX.is_file(), (
+            f"{file} has {math['math']} equations but the build ships no MathJax "
+            f"({SHIPPED_MATHJAX} is missing): build with scripts/build_book.sh")
         assert math["mathjax"], f"MathJax did not load on {file}"
         assert math["rendered"] >= math["math"], (
             f"{file}: {math['rendered']} of {math['math']} equations typeset")
