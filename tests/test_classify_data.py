@@ -7,6 +7,7 @@ from utils.classify_data import (PAD_TOKEN, ClassifyLoader, best_epoch,
                                  load_imdb_ids,
                                  stratified_subset, train_valid_indices,
                                  train_valid_split)
+from utils.datasets import COMPLETE_MARKER
 from utils.text import Vocab, tokenize_review
 
 
@@ -155,6 +156,7 @@ def _fake_imdb(root, per_class=10):
             folder.mkdir(parents=True)
             for i in range(per_class):
                 (folder / f"{i}_1.txt").write_text(f"{split}{sub}{i} {word} film")
+    (root / "aclImdb" / COMPLETE_MARKER).write_text("")  # unpacked and whole
     return root
 
 

@@ -233,7 +233,7 @@ def test_fetch_zip_archive(server, tmp_path, monkeypatch):
     folder = datasets.fetch("toy", tmp_path, progress=False)
     assert folder == tmp_path / "toy"
     assert (folder / "a.train.txt").read_bytes() == b"a b c\n"
-    assert _files_in(tmp_path) == ["toy", "toy.zip", "toy/a.train.txt",
+    assert _files_in(tmp_path) == ["toy", "toy.zip", "toy/.complete", "toy/a.train.txt",
                                    "toy/a.valid.txt"]  # no staging folder left
     server.stop()
     assert datasets.fetch("toy", tmp_path, progress=False) == folder
@@ -288,6 +288,97 @@ def test_archive_without_the_expected_folder(server, tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match="toy/"):
         datasets.fetch("toy", tmp_path, progress=False)
     assert _files_in(tmp_path) == ["toy.zip"]
+
+
+def test_an_interrupted_unpacking_is_not_trusted(server, tmp_path, monkeypatch):
+    archive = _zip_bytes({"toy/a.txt": b"whole", "toy/b.txt": b"also whole"})
+    remote = RemoteFile(server.serve("/toy.zip", archive), _sha1(archive), "toy.zip")
+    _register(monkeypatch, DatasetSpec("toy", (remote,), "zip", "toy",
+                                       expected=("a.txt",)))
+    (tmp_path / "toy").mkdir()                      # what an interrupted unpack leaves:
+    (tmp_path / "toy" / "a.txt").write_bytes(b"wh")  # the expected file, cut short
+    folder = datasets.fetch("toy", tmp_path, progress=False)
+    assert (folder / "a.txt").read_bytes() == b"whole"
+    assert (folder / "b.txt").read_bytes() == b"also whole"
+    assert (folder / datasets.COMPLETE_MARKER).is_file()
+
+
+# ------------------------------------------------------------------ offline copies
+
+
+def _offline_copies(tmp_path, monkeypatch):
+    """A source folder with one canonical archive and one tarball listed in SHA1SUMS."""
+    source = tmp_path / "source"
+    source.mkdir()
+    archive = _zip_bytes({"toy/a.txt": b"alpha"})
+    (source / "toy.zip").write_bytes(archive)
+    _register(monkeypatch, DatasetSpec(
+        "toy", (RemoteFile("http://127.0.0.1:9/toy.zip", _sha1(archive), "toy.zip"),),
+        "zip", "toy", expected=("a.txt",)))
+    tarball = _tar_gz_bytes({"reviews/train/1.txt": b"good", "reviews/test/2.txt": b"bad"})
+    (source / "reviews.tar.gz").write_bytes(tarball)
+    _register(monkeypatch, DatasetSpec(
+        "reviews", (RemoteFile("http://127.0.0.1:9/r.tar.gz", "0" * 40, "r.tar.gz"),),
+        "tar", "reviews", expected=("train", "test")))
+    (source / "SHA1SUMS").write_text(f"{_sha1(tarball)}  reviews.tar.gz\n")
+    return source
+
+
+def test_prefill_copies_checks_and_unpacks(tmp_path, monkeypatch):
+    source = _offline_copies(tmp_path, monkeypatch)
+    before = _files_in(source)
+    cache = tmp_path / "cache"
+    done = datasets.prefill(source, cache, names=["toy", "reviews"])
+    assert done == {"toy": "copied and unpacked",
+                    "reviews": "unpacked from reviews.tar.gz"}
+    assert (cache / "toy" / "a.txt").read_bytes() == b"alpha"
+    assert (cache / "reviews" / "train" / "1.txt").read_bytes() == b"good"
+    assert (cache / "reviews" / datasets.COMPLETE_MARKER).is_file()
+    assert _files_in(source) == before  # the source is only read
+    assert datasets.prefill(source, cache, names=["toy", "reviews"]) == {
+        "toy": "already in the cache", "reviews": "already in the cache"}
+    assert datasets.fetch("reviews", cache) == cache / "reviews"  # no network needed
+
+
+def test_prefill_refuses_a_copy_with_the_wrong_sha1(tmp_path, monkeypatch):
+    source = _offline_copies(tmp_path, monkeypatch)
+    (source / "toy.zip").write_bytes(b"not the archive")
+    cache = tmp_path / "cache"
+    with pytest.raises(DatasetError, match="(?s)Checksum mismatch.*toy.zip"):
+        datasets.prefill(source, cache, names=["toy"])
+    assert _files_in(cache) == []
+
+
+def test_prefill_wants_a_listed_tarball(tmp_path, monkeypatch):
+    source = _offline_copies(tmp_path, monkeypatch)
+    (source / "SHA1SUMS").write_text("")
+    with pytest.raises(DatasetError, match="not listed in"):
+        datasets.prefill(source, tmp_path / "cache", names=["reviews"])
+    (source / "SHA1SUMS").write_text(f"{'1' * 40}  reviews.tar.gz\n")
+    with pytest.raises(DatasetError, match="Checksum mismatch"):
+        datasets.prefill(source, tmp_path / "cache", names=["reviews"])
+    assert not (tmp_path / "cache" / "reviews").exists()
+
+
+def test_prefill_reports_what_it_cannot_fill(tmp_path, monkeypatch):
+    source = _offline_copies(tmp_path, monkeypatch)
+    (source / "toy.zip").unlink()
+    done = datasets.prefill(source, tmp_path / "cache", names=["toy"])
+    assert done["toy"].startswith("no copy in")
+
+
+def test_prefill_checks_its_arguments(tmp_path):
+    with pytest.raises(ValueError, match="folder of offline dataset copies"):
+        datasets.prefill(tmp_path / "missing", tmp_path / "cache")
+    with pytest.raises(ValueError, match="Unknown dataset names"):
+        datasets.prefill(tmp_path, tmp_path / "cache", names=["mnist"])
+
+
+def test_read_sha1sums(tmp_path):
+    listing = tmp_path / "SHA1SUMS"
+    listing.write_text(f"{'A' * 40}  one.txt\n\n{'b' * 40} *two.tar.gz\n")
+    assert datasets.read_sha1sums(listing) == {"one.txt": "a" * 40,
+                                               "two.tar.gz": "b" * 40}
 
 
 # ------------------------------------------------------------------ the real data

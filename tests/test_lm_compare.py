@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from utils import lm_compare
+from utils.datasets import COMPLETE_MARKER
 
 WORDS = [f"w{i}" for i in range(30)]
 TINY = dict(embed_size=8, num_hiddens=8, num_layers=2, dropout=0.0, batch_size=4,
@@ -23,6 +24,7 @@ def write_tiny_ptb(cache, num_lines=(200, 40, 40)):
         if split == "train":
             lines.append(" ".join(WORDS))
         (folder / f"ptb.{split}.txt").write_text("\n".join(lines) + "\n")
+    (folder / COMPLETE_MARKER).write_text("")  # unpacked and whole
     return cache
 
 

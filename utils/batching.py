@@ -12,12 +12,13 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from .checks import check_int, check_iterable
+
 
 def _check_lm_args(corpus: Sequence, batch_size: int, num_steps: int) -> None:
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+    check_iterable("corpus", corpus, "a flat sequence of token ids")
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("num_steps", num_steps, minimum=1)
     if len(corpus) == 0:
         raise ValueError("The corpus is empty: there is nothing to batch.")
     # One input window needs num_steps tokens plus one more for its last target.
@@ -138,8 +139,8 @@ def bptt_batchify(ids: Sequence[int], batch_size: int) -> np.ndarray:
     Shape:
         returns ``(B, N // B)``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    check_iterable("ids", ids, "a flat sequence of token ids")
+    check_int("batch_size", batch_size, minimum=1)
     ids = np.asarray(ids)
     length = len(ids) // batch_size
     if length < 2:
@@ -155,8 +156,10 @@ def bptt_batches(data: np.ndarray, num_steps: int
     Shape:
         ``data`` is ``(B, L)``; yields ``X, Y`` of shape ``(B, T)`` with ``T <= num_steps``.
     """
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be at least 1, got {num_steps}")
+    check_int("num_steps", num_steps, minimum=1)
+    if getattr(data, "ndim", None) != 2:
+        raise TypeError(f"data must be a 2-D (B, L) array from bptt_batchify, got "
+                        f"{type(data).__name__} with shape {getattr(data, 'shape', None)}")
     for i in range(0, data.shape[1] - 1, num_steps):
         steps = min(num_steps, data.shape[1] - 1 - i)
         yield data[:, i:i + steps], data[:, i + 1:i + 1 + steps]
@@ -172,8 +175,8 @@ def num_bptt_batches(data: np.ndarray, num_steps: int) -> int:
 
 def truncate_pad(ids: Sequence[int], max_len: int, pad_id: int) -> list[int]:
     """Cut a sequence to ``max_len`` ids, or pad it with ``pad_id`` up to ``max_len``."""
-    if max_len < 1:
-        raise ValueError(f"max_len must be at least 1, got {max_len}")
+    check_int("max_len", max_len, minimum=1)
+    check_int("pad_id", pad_id)
     ids = list(ids[:max_len])
     return ids + [pad_id] * (max_len - len(ids))
 
@@ -215,8 +218,8 @@ def bucket_batches(lengths: Sequence[int], batch_size: int,
     Returns:
         a list of index arrays, each of at most ``batch_size`` indices.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("bucket_factor", bucket_factor, minimum=1)
     lengths = np.asarray(lengths)
     if rng is None:
         order = np.argsort(lengths, kind="stable")

@@ -7,7 +7,13 @@ without touching the network.
 
 Downloads are atomic: bytes go to ``<name>.part`` and are renamed only after the sha1
 matched, so an interrupted transfer never leaves a file that passes for a good one.
-Archives are unpacked into a temporary folder that is renamed into place at the end.
+Archives are unpacked into a temporary folder that gets a completion marker
+(``.complete``) and is then renamed into place; a folder without the marker (an
+unpacking that was interrupted, or one made by hand) is never trusted: it is unpacked
+again.
+
+``prefill`` fills the cache from a folder of offline copies (a machine without
+internet, CI) through the same checks: ``bash scripts/prefill_cache.sh SOURCE``.
 
 This module imports no deep-learning framework.
 """
@@ -27,6 +33,7 @@ from pathlib import Path
 
 CACHE_ENV_VAR = "SEQBOOK_DATA"
 DEFAULT_CACHE = Path("~/.cache/seqbook").expanduser()
+COMPLETE_MARKER = ".complete"  # in an unpacked folder: the unpacking finished
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,8 @@ def sha1_of(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 def _manual_hint(remote: RemoteFile, cache: Path) -> str:
     return (f"To supply it by hand, download {remote.url} on a machine with internet "
             f"access and save it as {cache / remote.filename} (or point ${CACHE_ENV_VAR} "
-            f"at a folder that already holds the dataset).")
+            f"at a folder that already holds the dataset, or fill the cache from a "
+            f"folder of offline copies with scripts/prefill_cache.sh).")
 
 
 def download(remote: RemoteFile, cache: str | os.PathLike | None = None, *,
@@ -222,9 +230,12 @@ def _unpack(archive: Path, kind: str, spec: DatasetSpec, cache: Path) -> None:
             raise DatasetError(
                 f"The archive {archive} does not contain the folder '{spec.folder}/' that "
                 f"dataset '{spec.name}' needs. Delete it and download it again.")
+        (unpacked / COMPLETE_MARKER).write_text(f"unpacked from {archive.name}\n")
         final = cache / spec.folder
-        if final.exists():  # another process finished first
-            return
+        if final.exists():
+            if _is_ready(spec, cache):  # another process finished first
+                return
+            shutil.rmtree(final)  # left by an interrupted unpacking: not to be trusted
         os.replace(unpacked, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -237,7 +248,8 @@ def _is_ready(spec: DatasetSpec, cache: Path) -> bool:
     if spec.unpack is None:  # several plain files in one folder
         return all((path / f.filename).is_file() and sha1_of(path / f.filename) == f.sha1
                    for f in spec.files)
-    return path.is_dir() and all((path / name).exists() for name in spec.expected)
+    return (path.is_dir() and (path / COMPLETE_MARKER).is_file()
+            and all((path / name).exists() for name in spec.expected))
 
 
 def fetch(name: str, cache: str | os.PathLike | None = None, *,
@@ -267,6 +279,114 @@ def fetch(name: str, cache: str | os.PathLike | None = None, *,
     if spec.unpack is not None:
         _unpack(archive, spec.unpack, spec, cache)
     return cache / spec.folder
+
+
+# ------------------------------------------------------------- offline copies
+
+
+def read_sha1sums(path: str | os.PathLike) -> dict[str, str]:
+    """A ``sha1sum`` listing (``<hex>  <name>`` per line) as ``{name: hex}``."""
+    sums = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, _, name = line.strip().partition(" ")
+            sums[name.strip().lstrip("*")] = digest.lower()
+    return sums
+
+
+def _copy_verified(source: Path, sha1: str, target: Path) -> Path:
+    """Copy ``source`` to ``target`` atomically, if and only if its sha1 is ``sha1``."""
+    got = sha1_of(source)
+    if got != sha1:
+        raise DatasetError(f"Checksum mismatch for the offline copy {source}: expected "
+                           f"sha1 {sha1}, got {got}. Nothing was copied; replace the "
+                           f"file with a good copy.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def prefill(source: str | os.PathLike, cache: str | os.PathLike | None = None,
+            names: list[str] | None = None) -> dict[str, str]:
+    """Fill the cache from a folder of offline copies, through a download's checks.
+
+    ``source`` is only read. For each dataset it looks for, in this order:
+
+    1. the files the dataset downloads, under their cache names (``timemachine.txt``,
+       ``ptb.zip``, ``aclImdb_v1.tar.gz``...): each must have the registry's sha1,
+       as a download must, and is copied into the cache; an archive is then unpacked
+       as ``fetch`` unpacks it;
+    2. a tarball ``<folder>.tar.gz`` of the dataset's unpacked folder (e.g.
+       ``wikitext-2.tar.gz``): its sha1 must match the source folder's ``SHA1SUMS``
+       listing; it is unpacked atomically, with the completion marker, and files the
+       registry knows are checked against their sha1.
+
+    A dataset already complete in the cache is left alone; one with no copy in
+    ``source`` is reported and left to ``fetch``.
+
+    Args:
+        source: a folder of offline copies (and optionally its ``SHA1SUMS``).
+        cache: the cache folder (default: ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``).
+        names: the datasets to fill (default: all of ``REGISTRY``).
+
+    Returns:
+        ``{name: what happened}``, one short phrase per dataset.
+
+    Raises:
+        ValueError: ``source`` is not a folder, or a name is unknown.
+        DatasetError: a copy fails its checksum or is not listed in ``SHA1SUMS``, or
+            an archive is corrupt; nothing incomplete is left in the cache.
+    """
+    if not isinstance(source, (str, os.PathLike)) or not Path(source).is_dir():
+        raise ValueError(f"source must be a folder of offline dataset copies, got "
+                         f"{source!r}")
+    names = list(REGISTRY) if names is None else list(names)
+    unknown = [name for name in names if name not in REGISTRY]
+    if unknown:
+        raise ValueError(f"Unknown dataset names {unknown}; known: {sorted(REGISTRY)}")
+    source, cache = Path(source), cache_dir(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    listing = source / "SHA1SUMS"
+    sums = read_sha1sums(listing) if listing.is_file() else {}
+    done = {}
+    for name in names:
+        spec = REGISTRY[name]
+        if _is_ready(spec, cache):
+            done[name] = "already in the cache"
+            continue
+        if all((source / f.filename).is_file() for f in spec.files):
+            target = cache / spec.folder if spec.unpack is None and spec.expected \
+                else cache
+            for remote in spec.files:
+                _copy_verified(source / remote.filename, remote.sha1,
+                               target / remote.filename)
+            if spec.unpack is not None:
+                _unpack(cache / spec.files[0].filename, spec.unpack, spec, cache)
+            done[name] = "copied" + (" and unpacked" if spec.unpack else "")
+            continue
+        tarball = source / f"{spec.folder}.tar.gz"
+        if not tarball.is_file():
+            done[name] = f"no copy in {source}: fetch() will download it"
+            continue
+        if tarball.name not in sums:
+            raise DatasetError(f"{tarball} is not listed in {listing}, so it cannot be "
+                               f"checked; add its sha1 there (sha1sum {tarball.name}).")
+        got = sha1_of(tarball)
+        if got != sums[tarball.name]:
+            raise DatasetError(f"Checksum mismatch for the offline copy {tarball}: "
+                               f"{listing} says sha1 {sums[tarball.name]}, got {got}.")
+        _unpack(tarball, "tar", spec, cache)
+        if not _is_ready(spec, cache):  # plain files whose registry sha1 differs
+            shutil.rmtree(cache / spec.folder, ignore_errors=True)
+            raise DatasetError(f"{tarball} unpacked, but its files do not match the "
+                               f"sha1 of dataset '{name}' in the registry; removed.")
+        done[name] = f"unpacked from {tarball.name}"
+    return done
 
 
 # ---------------------------------------------------------------------------- readers
@@ -322,3 +442,22 @@ def _check_split(split: str) -> str:
 def _read_lines(path: Path) -> list[str]:
     with open(path, encoding="utf-8") as f:
         return f.read().splitlines()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The command line of ``scripts/prefill_cache.sh``: ``prefill SOURCE [CACHE]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="prefill_cache.sh",
+        description="Fill the book's data cache from a folder of offline copies.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fill = sub.add_parser("prefill", help="copy, check and unpack offline copies")
+    fill.add_argument("source", help="a folder of dataset copies (with SHA1SUMS)")
+    fill.add_argument("cache", nargs="?", default=None,
+                      help=f"the cache folder (default ${CACHE_ENV_VAR}, then "
+                           f"{DEFAULT_CACHE})")
+    args = parser.parse_args(argv)
+    for name, what in prefill(args.source, args.cache).items():
+        print(f"{name:12s} {what}")
+    print(f"data cache ready in {cache_dir(args.cache)}")

@@ -8,6 +8,8 @@ import collections
 import re
 from collections.abc import Iterable, Sequence
 
+from .checks import check_int, check_iterable, check_str
+
 TOKEN_MODES = ("word", "char")
 
 
@@ -31,10 +33,15 @@ def tokenize(lines: str | Sequence[str], mode: str = "word") -> list[list[str]]:
     Returns:
         One list of tokens per line.
     """
-    if mode not in TOKEN_MODES:
-        raise ValueError(f"mode must be one of {TOKEN_MODES}, got {mode!r}")
+    check_str("mode", mode, TOKEN_MODES)
     if isinstance(lines, str):
         lines = [lines]
+    check_iterable("lines", lines, "a str or a sequence of str (lines of text)")
+    lines = list(lines)
+    for i, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise TypeError(f"lines must hold str, got {type(line).__name__} "
+                            f"{line!r} at index {i}")
     if mode == "word":
         return [line.split() for line in lines]
     return [list(line) for line in lines]
@@ -61,7 +68,8 @@ class Vocab:
     depend on the order of the text).
 
     Args:
-        tokens: a flat or nested list of tokens to count.
+        tokens: a flat or nested list of tokens to count (a str counts its
+            characters).
         min_freq: tokens seen fewer times than this map to ``<unk>``.
         reserved_tokens: tokens that get ids right after ``<unk>`` whatever their
             counts (e.g. ``<pad>``, ``<eos>``).
@@ -75,8 +83,13 @@ class Vocab:
 
     def __init__(self, tokens=(), min_freq: int = 1,
                  reserved_tokens: Sequence[str] = (), unk_token: str = "<unk>"):
-        if min_freq < 1:
-            raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+        check_iterable("tokens", tokens, "a list of tokens or a list of token lists")
+        check_int("min_freq", min_freq, minimum=1)
+        check_iterable("reserved_tokens", reserved_tokens, "a sequence of str")
+        if isinstance(reserved_tokens, str):
+            raise TypeError(f"reserved_tokens must be a sequence of str, got the single "
+                            f"str {reserved_tokens!r}: write [{reserved_tokens!r}]")
+        check_str("unk_token", unk_token)
         counter = count_corpus(tokens)
         self.token_freqs: list[tuple[str, int]] = sorted(
             counter.items(), key=lambda kv: (-kv[1], kv[0]))

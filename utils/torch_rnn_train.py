@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .batching import SeqDataLoader, bptt_batches, bptt_batchify
+from .checks import check_int, check_number
 from .plot import LiveCurves
 from .runs import Timer, set_seed
 from .torch_rnn import RNNLM
@@ -157,8 +158,8 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
         and ``initial_val_ppl`` (before training), ``best_val_ppl``, ``best_epoch``,
         ``train_seconds`` (training only, evaluation excluded).
     """
-    if num_epochs < 1:
-        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    check_int("num_epochs", num_epochs, minimum=1)
+    check_number("lr", lr, strictly_above=0.0)
     if use_random_iter is None:
         use_random_iter = bool(getattr(train_iter, "use_random_iter", False))
     opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
@@ -255,9 +256,8 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
     Returns:
         The prefix followed by the generated tokens, as one string.
     """
-    if temperature < 0:
-        raise ValueError(f"temperature must be 0 (greedy) or positive, "
-                         f"got {temperature}")
+    check_int("num_preds", num_preds, minimum=0)
+    check_number("temperature", temperature, minimum=0.0)
     generator = torch.Generator()
     if seed is not None:
         generator.manual_seed(seed)

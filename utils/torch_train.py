@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from .checks import check_number
+
 
 def clip_gradients(params, max_norm: float) -> float:
     """Rescale gradients so that their global L2 norm is at most ``max_norm``.
@@ -25,6 +27,7 @@ def clip_gradients(params, max_norm: float) -> float:
     few parts in 10,000, enough to make the clipped update differ from MXNet's and
     Paddle's. ``sum`` adds pairwise and is accurate to float32 rounding.
     """
+    max_norm = check_number("max_norm", max_norm, strictly_above=0.0, allow_inf=True)
     params = [p for p in params if p.grad is not None]
     if not params:
         return 0.0
