@@ -55,9 +55,9 @@ def test_torchrun_command_names_every_flag():
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"nproc_per_node": 0}, "nproc_per_node must be a positive int"),
+    ({"nproc_per_node": 0}, "nproc_per_node must be at least 1, got 0"),
     ({"nnodes": 2, "node_rank": 2}, "node_rank must be an int in"),
-    ({"master_port": -1}, "master_port must be a positive int"),
+    ({"master_port": -1}, "master_port must be at least 1, got -1"),
 ])
 def test_torchrun_command_rejects_bad_layouts(kwargs, words):
     with pytest.raises(ValueError, match=words):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .checks import check_int
 from .classify_data import _check_labels
 from .text import tokenize_review
 
@@ -40,14 +41,6 @@ def _check_positive_number(value, name: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_ngram_range(ngram_range) -> tuple[int, int]:
@@ -199,9 +192,9 @@ class NBLogisticRegression:
                  min_df: int = 1, alpha: float = 1.0, max_iter: int = 1000):
         self.C = _check_positive_number(C, "C")
         self.ngram_range = _check_ngram_range(ngram_range)
-        self.min_df = _check_int(min_df, "min_df", 1)
+        self.min_df = check_int("min_df", min_df, minimum=1)
         self.alpha = _check_positive_number(alpha, "alpha")
-        self.max_iter = _check_int(max_iter, "max_iter", 1)
+        self.max_iter = check_int("max_iter", max_iter, minimum=1)
 
     def __repr__(self) -> str:
         return (f"NBLogisticRegression(C={self.C}, ngram_range={self.ngram_range}, "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .batching import bucket_batches, pad_batch
+from .checks import check_int
 from .text import Vocab, tokenize_review
 
 PAD_TOKEN = "<pad>"
@@ -84,11 +85,7 @@ def check_training_args(num_epochs, lr, weight_decay=0.0, max_grad_norm=None,
     ``max_grad_norm`` > 0 or ``None``, ``keep_best`` a bool; a ``TypeError`` or
     ``ValueError`` names the argument otherwise.
     """
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral):
-        raise TypeError(f"num_epochs must be an int, got {type(num_epochs).__name__} "
-                        f"{num_epochs!r}")
-    if num_epochs < 1:
-        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    check_int("num_epochs", num_epochs, minimum=1)
     for name, value, low in (("lr", lr, "> 0"), ("weight_decay", weight_decay, ">= 0"),
                              ("max_grad_norm", max_grad_norm, "> 0")):
         if value is None and name == "max_grad_norm":
@@ -103,10 +100,7 @@ def check_training_args(num_epochs, lr, weight_decay=0.0, max_grad_norm=None,
 
 
 def _check_seed(seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be at least 0, got {seed}")
+    check_int("seed", seed, minimum=0)
 
 
 def train_valid_indices(labels: Sequence[int], valid_fraction: float = 0.1,

@@ -32,6 +32,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import check_int
+
 
 def shard_rows(data: np.ndarray, rank: int, world_size: int) -> np.ndarray:
     """The rows of a batchified stream that ``rank`` of ``world_size`` trains on.
@@ -61,11 +63,8 @@ def shard_rows(data: np.ndarray, rank: int, world_size: int) -> np.ndarray:
         raise TypeError(f"data must be a 2-D numpy array (B, L) from utils.bptt_batchify, "
                         f"got {type(data).__name__}"
                         + (f" with shape {data.shape}" if hasattr(data, "shape") else ""))
-    for name, value in (("rank", rank), ("world_size", world_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if world_size < 1:
-        raise ValueError(f"world_size must be at least 1, got {world_size}")
+    check_int("rank", rank)
+    check_int("world_size", world_size, minimum=1)
     if not 0 <= rank < world_size:
         raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
     rows = data.shape[0]
@@ -109,10 +108,9 @@ def torchrun_command(script: str | os.PathLike, script_args: Sequence[str] = (),
     """
     for name, value in (("nproc_per_node", nproc_per_node), ("nnodes", nnodes),
                         ("master_port", master_port)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if isinstance(node_rank, bool) or not isinstance(node_rank, int) \
-            or not 0 <= node_rank < nnodes:
+        check_int(name, value, minimum=1)
+    check_int("node_rank", node_rank)
+    if not 0 <= node_rank < nnodes:
         raise ValueError(f"node_rank must be an int in [0, nnodes={nnodes}), "
                          f"got {node_rank!r}")
     if isinstance(script_args, (str, bytes)):
