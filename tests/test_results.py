@@ -143,3 +143,46 @@ def test_an_identical_record_replaces_one_from_a_dirty_tree(tmp_path, monkeypatc
     monkeypatch.setattr(results, "git_commit", lambda: "def5678")
     results.save_record(_record(val_ppl=1.0), tmp_path)  # same numbers, clean: kept
     assert results.load_record("07-demo", "full", tmp_path)["commit"] == "abc1234"
+
+
+def test_curve_path_is_beside_the_record_for_the_larger_profiles(tmp_path):
+    assert results.curve_path("07-demo", "quick", tmp_path) is None
+    assert results.curve_path("07-demo", "medium", tmp_path) == (
+        tmp_path / "medium" / "07-demo.png")
+    with pytest.raises(ValueError, match="profile"):
+        results.curve_path("07-demo", "huge", tmp_path)
+    with pytest.raises(ValueError, match="name"):
+        results.curve_path("a/b", "full", tmp_path)
+
+
+def test_saved_curves_finds_only_existing_pngs(tmp_path):
+    assert results.saved_curves("07-demo", tmp_path) == {}
+    path = results.curve_path("07-demo", "medium", tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"png")
+    assert results.saved_curves("07-demo", tmp_path) == {"medium": path}
+
+
+def test_scale_table_shows_this_run_beside_the_records(tmp_path):
+    results.save_record(results.make_record("07-demo", "medium", {"val_ppl": 98.765},
+                                            "CPU (2 cores)", 60.0), tmp_path)
+    rows = [("validation perplexity", "val_ppl", "{:.1f}"),
+            ("test perplexity", "test_ppl", "{:.1f}")]
+    table = results.scale_table("07-demo", rows, {"val_ppl": 150.04}, "quick", tmp_path)
+    lines = table.splitlines()
+    assert lines[0] == "| | this run (quick) | medium (record) | full (record) |"
+    assert lines[2] == "| validation perplexity | 150.0 | 98.8 | — |"
+    assert lines[3] == "| test perplexity | — | — | — |"
+    assert "- **medium**: medium profile on CPU (2 cores)" in table
+    assert "- **full**: no record yet" in table
+    only_records = results.scale_table("07-demo", rows, results_dir=tmp_path)
+    assert only_records.splitlines()[0] == "| | medium (record) | full (record) |"
+
+
+def test_scale_table_checks_its_arguments(tmp_path):
+    with pytest.raises(TypeError, match="rows"):
+        results.scale_table("07-demo", [("label", "metric")], results_dir=tmp_path)
+    with pytest.raises(TypeError, match="this_run"):
+        results.scale_table("07-demo", [("a", "b", "{}")], [1.0], "quick", tmp_path)
+    with pytest.raises(ValueError, match="this_profile"):
+        results.scale_table("07-demo", [("a", "b", "{}")], {}, "huge", tmp_path)

@@ -11,7 +11,7 @@ from utils import runs
 
 
 @pytest.mark.parametrize("value, expected", [("quick", "quick"), ("full", "full"),
-                                             (" FULL ", "full")])
+                                             (" FULL ", "full"), ("medium", "medium")])
 def test_profile_from_the_environment(monkeypatch, value, expected):
     monkeypatch.setenv(runs.PROFILE_ENV_VAR, value)
     assert runs.run_profile() == expected
@@ -30,7 +30,35 @@ def test_default_profile_follows_the_gpu(monkeypatch):
     monkeypatch.setattr(runs, "cuda_available", lambda: True)
     assert runs.run_profile() == "full"
     monkeypatch.setattr(runs, "cuda_available", lambda: False)
-    assert runs.run_profile() == "quick"
+    assert runs.run_profile() == "quick"   # medium is never a default
+
+
+def test_the_profile_table_lists_the_three_profiles_smallest_first():
+    assert runs.PROFILES == ("quick", "medium", "full")
+    assert all(isinstance(text, str) and text for text in runs.PROFILE_TABLE.values())
+
+
+@pytest.mark.parametrize("model, expected", [
+    ("AMD EPYC", "CPU (8 cores, AMD EPYC)"),
+    ("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz",
+     "CPU (8 cores, Intel Xeon Platinum 8370C @ 2.80GHz)"),
+    ("Weird (model) name", "CPU (8 cores, Weird model name)"),
+    ("", "CPU (8 cores)")])
+def test_cpu_name_names_the_model_without_brackets_inside(monkeypatch, model, expected):
+    monkeypatch.setattr(runs, "cpu_model", lambda: model)
+    monkeypatch.setattr(runs.os, "cpu_count", lambda: 8)
+    assert runs.cpu_name() == expected
+
+
+def test_cpu_name_matches_the_notebook_sanitizer():
+    import configparser
+    import re
+    from pathlib import Path
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parent / "nbval_sanitize.cfg")
+    pattern = config["device-names"]["regex"]
+    name = runs.cpu_name()
+    assert re.fullmatch(pattern, name), (pattern, name)
 
 
 def _draws():

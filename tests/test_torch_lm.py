@@ -177,12 +177,12 @@ def test_fast_path_flags_fall_back_on_cpu(tmp_path):
 
 
 def test_speed_comparison_smoke_on_cpu(tmp_path):
-    spec = importlib.util.spec_from_file_location("full_runs",
-                                                  ROOT / "scripts" / "full_runs.py")
-    full_runs = importlib.util.module_from_spec(spec)
-    sys.modules["full_runs"] = full_runs   # dataclasses look their module up there
-    spec.loader.exec_module(full_runs)
-    record = full_runs.speed_comparison(smoke=True, results_dir=tmp_path)
+    spec = importlib.util.spec_from_file_location("profile_runs",
+                                                  ROOT / "scripts" / "profile_runs.py")
+    profile_runs = importlib.util.module_from_spec(spec)
+    sys.modules["profile_runs"] = profile_runs   # dataclasses look their module up there
+    spec.loader.exec_module(profile_runs)
+    record = profile_runs.speed_comparison(smoke=True, results_dir=tmp_path)
     assert (tmp_path / "quick" / "07-speed.json").is_file()
     metrics = record["metrics"]
     for key in ("speedup_vs_baseline", "baseline_val_ppl", "book_val_ppl",

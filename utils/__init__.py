@@ -16,10 +16,11 @@ from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
 from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
                        read_imdb, read_ptb, read_time_machine, read_wikitext2)
 from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
-from .plot import LiveCurves, plot_confusion, plot_lines
-from .results import (format_metric, largest_record, load_record, make_record,
-                      provenance, save_record)
-from .runs import (PROFILE_ENV_VAR, Accumulator, Timer, cpu_name, cuda_available,
+from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves
+from .results import (curve_path, format_metric, largest_record, load_record,
+                      make_record, provenance, save_record, saved_curves, scale_table)
+from .runs import (PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator, Timer,
+                   cpu_name, cuda_available,
                    device_name, run_profile, set_seed, torch_device,
                    usable_cores)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,

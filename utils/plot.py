@@ -132,3 +132,22 @@ def plot_confusion(counts, class_names, title="", figsize=(3.8, 3.4)):
            yticklabels=class_names, xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
     return fig
+
+
+def show_saved_curves(name: str, results_dir=None) -> list[str]:
+    """Show the training curves saved beside ``name``'s medium and full records.
+
+    In a notebook each PNG is displayed under a line naming its profile; elsewhere
+    only the lines are printed. Returns the profiles whose curve was found.
+    """
+    from .results import saved_curves
+
+    found = saved_curves(name, results_dir)
+    if not found:
+        print(f"no training curve saved beside a medium or full record of {name} yet")
+    for profile, path in found.items():
+        print(f"training curve of the {profile} record ({path.name}):")
+        if _in_notebook():
+            from IPython.display import Image, display
+            display(Image(filename=str(path)))
+    return list(found)

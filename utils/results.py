@@ -227,3 +227,83 @@ def largest_record(name: str, results_dir: str | os.PathLike | None = None
         if record is not None:
             return record
     return None
+
+
+def curve_path(name: str, profile: str, results_dir: str | os.PathLike | None = None
+               ) -> Path | None:
+    """Where a run saves its training curve: ``results/<profile>/<name>.png``.
+
+    ``None`` for the ``quick`` profile, whose curves are the committed notebook's own
+    outputs; the records of the larger profiles keep theirs beside the JSON file, so
+    that the chapters can show the curve of a run they did not make.
+    """
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"name must be a chapter's record name without '/', got "
+                         f"{name!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if profile == "quick":
+        return None
+    return _folder(results_dir) / profile / f"{name}.png"
+
+
+SCALE_PROFILES = ("medium", "full")  # the records a chapter shows beside its own run
+
+
+def scale_table(name: str, rows, this_run: dict | None = None,
+                this_profile: str | None = None,
+                results_dir: str | os.PathLike | None = None) -> str:
+    """A Markdown table of a chapter's metrics: this run beside the larger profiles.
+
+    Args:
+        name: the record's name (the chapter's notebook name).
+        rows: ``(label, metric, fmt)`` triples, e.g. ``("test perplexity",
+            "test_ppl", "{:.1f}")``.
+        this_run: the metrics of the run that is executing (a column of its own), or
+            ``None`` to show only the records.
+        this_profile: the profile of that run, for the column's title.
+        results_dir: where the records are (default ``results/``).
+
+    Returns:
+        The table, then one line per record saying where its numbers come from. A
+        profile without a record gets a column of dashes and the line "no record yet".
+    """
+    if not isinstance(rows, (list, tuple)) or not rows or not all(
+            isinstance(row, (list, tuple)) and len(row) == 3 for row in rows):
+        raise TypeError(f"rows must be a non-empty list of (label, metric, fmt) "
+                        f"triples, got {rows!r}")
+    if this_run is not None and not isinstance(this_run, dict):
+        raise TypeError(f"this_run must be a dict of metrics or None, got "
+                        f"{type(this_run).__name__}")
+    if this_run is not None and this_profile not in PROFILES:
+        raise ValueError(f"this_profile must be one of {PROFILES} when this_run is "
+                         f"given, got {this_profile!r}")
+    records = {p: load_record(name, p, results_dir) for p in SCALE_PROFILES}
+    columns = ([f"this run ({this_profile})"] if this_run is not None else [])
+    columns += [f"{p} (record)" for p in SCALE_PROFILES]
+    lines = ["| | " + " | ".join(columns) + " |",
+             "| --- |" + " ---: |" * len(columns)]
+    for label, metric, fmt in rows:
+        cells = []
+        if this_run is not None:
+            value = this_run.get(metric)
+            cells.append("—" if value is None else fmt.format(value))
+        cells += [format_metric(records[p], metric, fmt) for p in SCALE_PROFILES]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- **{p}**: {provenance(records[p])}" for p in SCALE_PROFILES]
+    return "\n".join(lines)
+
+
+def saved_curves(name: str, results_dir: str | os.PathLike | None = None
+                 ) -> dict[str, Path]:
+    """The training curves saved beside the records of the larger profiles.
+
+    Returns ``{profile: path}`` for each of ``medium`` and ``full`` whose PNG exists.
+    """
+    found = {}
+    for profile in SCALE_PROFILES:
+        path = curve_path(name, profile, results_dir)
+        if path is not None and path.is_file():
+            found[profile] = path
+    return found

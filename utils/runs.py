@@ -2,11 +2,10 @@
 
 The run profile is chosen here and nowhere else:
 
-* ``$SEQBOOK_PROFILE`` (``quick`` or ``full``) wins when it is set;
+* ``$SEQBOOK_PROFILE`` (``quick``, ``medium`` or ``full``) wins when it is set;
 * otherwise ``full`` when a CUDA GPU is visible, ``quick`` when not.
 
-``quick`` is sized so that each chapter runs in a few minutes on two CPU cores;
-``full`` holds the settings that reach the quality the chapters quote.
+``medium`` is never chosen by default. ``PROFILE_TABLE`` says what each profile is for.
 
 Frameworks are imported lazily, only to probe or seed them.
 """
@@ -14,7 +13,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import random
+import re
 import shutil
 import sys
 import time
@@ -22,7 +23,15 @@ import time
 import numpy as np
 
 PROFILE_ENV_VAR = "SEQBOOK_PROFILE"
-PROFILES = ("quick", "full")
+PROFILE_TABLE = {
+    "quick": "the default on a CPU: each chapter in a few minutes on 2 cores; CI and "
+             "the committed outputs run it",
+    "medium": "chosen only explicitly: at most 45 minutes a chapter on 2 CPU cores "
+              "(the MXNet chapter 60); the book's CPU records",
+    "full": "the default on a CUDA GPU: the settings of the published results; the "
+            "book's GPU records",
+}
+PROFILES = tuple(PROFILE_TABLE)  # smallest first
 
 
 def _module_loaded_or_installed(name: str) -> bool:
@@ -42,7 +51,8 @@ def run_profile() -> str:
     chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
     if chosen:
         if chosen not in PROFILES:
-            raise ValueError(f"${PROFILE_ENV_VAR} must be one of {PROFILES}, got {chosen!r}")
+            raise ValueError(f"${PROFILE_ENV_VAR} must be one of {PROFILES}, got "
+                             f"{chosen!r}: unset it, or pick one of {PROFILES}")
         return chosen
     return "full" if cuda_available() else "quick"
 
@@ -61,13 +71,31 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else ``platform.processor()``), or ``""``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return " ".join(platform.processor().split())
+
+
 def cpu_name() -> str:
-    """The CPU as results records name it: ``CPU (2 cores)``."""
-    return f"CPU ({os.cpu_count()} cores)"
+    """The CPU as results records name it: ``CPU (2 cores, AMD EPYC)``.
+
+    The model matters: the same seeded run gives slightly different numbers, and
+    very different speeds, on different CPUs.
+    """
+    model = re.sub(r"\((R|TM|tm)\)|\s+CPU\b", "", cpu_model())  # no brackets inside
+    model = " ".join(model.replace("(", " ").replace(")", " ").split())
+    return f"CPU ({os.cpu_count()} cores{', ' + model if model else ''})"
 
 
 def device_name() -> str:
-    """A readable name of the device PyTorch trains on (``CPU (2 cores)`` or the GPU's)."""
+    """A readable name of the device PyTorch trains on (``cpu_name()`` or the GPU's)."""
     if _module_loaded_or_installed("torch"):
         import torch
         if torch.cuda.is_available():

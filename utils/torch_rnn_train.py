@@ -130,7 +130,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
           max_norm: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
           use_random_iter: bool | None = None, eval_batch_size: int = 16,
           eval_num_steps: int = 64, keep_best: bool = True, plot: bool = True,
-          title: str = "") -> dict:
+          title: str = "", png_path=None) -> dict:
     """Train a language model and measure validation perplexity after every epoch.
 
     Args:
@@ -151,6 +151,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
             validation perplexity (early stopping without stopping).
         plot: draw live train/validation perplexity curves.
         title: the plot's title.
+        png_path: with ``plot``, also save the final curves there (``None``: don't).
 
     Returns:
         A dict of lists with one entry per epoch, ``epoch``, ``train_ppl``,
@@ -176,7 +177,8 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
                "train_seconds": 0.0}
     best_ppl, best_epoch, best_weights = math.inf, 0, None
     curves = (LiveCurves("epoch", "perplexity", ["train", "validation"],
-                         title=title or "Perplexity during training", yscale="log")
+                         title=title or "Perplexity during training", yscale="log",
+                         png_path=png_path)
               if plot else None)
     for epoch in range(1, num_epochs + 1):
         history["lr"].append(opt.param_groups[0]["lr"])
@@ -276,7 +278,7 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
 
 
 def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
-                title: str = "", plot: bool = True):
+                title: str = "", plot: bool = True, png_path=None):
     """Train an ``RNNLM`` around a fresh recurrent module with a chapter's settings.
 
     Seeding before the module is built gives every model the same data order and a
@@ -291,6 +293,8 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
             ``dropout``, ``num_epochs``, ``lr``, ``max_norm`` and ``cosine_decay``.
         device: where to train.
         title, plot: the title of the live curves, and whether to draw them.
+        png_path: where to save the final curves (``None``: nowhere), e.g.
+            ``utils.curve_path(chapter, profile)``.
 
     Returns:
         ``(model, history)``, ``history`` as ``utils.torch_rnn_train.train`` returns.
@@ -300,7 +304,8 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
     train_iter = SeqDataLoader(train_ids, cfg.batch_size, cfg.num_steps, seed=cfg.seed)
     history = train(model, train_iter, valid_ids, num_epochs=cfg.num_epochs, lr=cfg.lr,
                     device=device, max_norm=cfg.max_norm,
-                    cosine_decay=cfg.cosine_decay, title=title, plot=plot)
+                    cosine_decay=cfg.cosine_decay, title=title, plot=plot,
+                    png_path=png_path)
     return model, history
 
 
