@@ -161,3 +161,18 @@ def test_the_three_trainers_compute_the_same_function():
     assert np.ptp(losses["torch"]) > 0.1          # the weights moved: losses changed
     for framework in ("mxnet", "paddle"):
         np.testing.assert_allclose(losses[framework], losses["torch"], rtol=1e-5)
+
+
+def test_fingerprint_sees_one_changed_element_and_checks_its_arguments():
+    a, b = np.arange(12, dtype=np.int64).reshape(3, 4), np.ones(5, dtype=np.float32)
+    assert lm_compare.fingerprint(a, b) == lm_compare.fingerprint(a.copy(), b.copy())
+    assert lm_compare.fingerprint(a, b) != lm_compare.fingerprint(b, a)
+    changed = a.copy()
+    changed[2, 3] += 1
+    assert lm_compare.fingerprint(changed, b) != lm_compare.fingerprint(a, b)
+    # a transposed view holds the same numbers in another order: another fingerprint
+    assert lm_compare.fingerprint(a.T) != lm_compare.fingerprint(a)
+    with pytest.raises(TypeError, match="NumPy arrays"):
+        lm_compare.fingerprint([1, 2, 3])
+    with pytest.raises(TypeError, match="NumPy arrays"):
+        lm_compare.fingerprint()

@@ -34,3 +34,12 @@ def test_plot_lines_labels_the_axes():
     ax = fig.axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "value", "t")
     matplotlib.pyplot.close(fig)
+
+
+def test_show_saved_curves_prints_and_returns_nothing(tmp_path, capsys):
+    assert plot.show_saved_curves("07-demo", tmp_path) is None
+    assert "no training curve saved" in capsys.readouterr().out
+    (tmp_path / "medium").mkdir()
+    (tmp_path / "medium" / "07-demo.png").write_bytes(b"\x89PNG")
+    assert plot.show_saved_curves("07-demo", tmp_path) is None
+    assert "training curve of the medium record (07-demo.png)" in capsys.readouterr().out

@@ -117,6 +117,18 @@ def test_provenance_text():
     assert results.provenance(None).startswith("no record yet")
 
 
+def test_provenance_lines_name_each_larger_profile(tmp_path):
+    assert results.provenance_lines("07-demo", tmp_path) == (
+        "medium profile: no record yet\nfull profile: no record yet")
+    record = _record()
+    record.update(commit="abc1234", date="2026-01-02", versions={"python": "3.12.1"})
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "07-demo.json").write_text(json.dumps(record))
+    lines = results.provenance_lines("07-demo", tmp_path).splitlines()
+    assert lines == ["medium profile: no record yet",
+                     "full profile: " + results.provenance(record)]
+
+
 def test_format_metric():
     record = _record(val_ppl=81.234, test_acc=0.8768)
     assert results.format_metric(record, "val_ppl") == "81.23"

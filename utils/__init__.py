@@ -18,7 +18,8 @@ from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
 from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
 from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves
 from .results import (curve_path, format_metric, largest_record, load_record,
-                      make_record, provenance, save_record, saved_curves, scale_table)
+                      make_record, provenance, provenance_lines, save_record,
+                       saved_curves, scale_table)
 from .runs import (PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator, Timer,
                    cpu_name, cuda_available,
                    device_name, run_profile, set_seed, torch_device,

@@ -192,8 +192,8 @@ def run_framework(framework: str, cfg: ReferenceLMConfig, num_updates: int, seed
                                        num_updates, seed, weights)
     package = sys.modules[FRAMEWORKS[framework][1]]
     result = dict(result, framework=framework, num_updates=num_updates, seed=seed,
-                  data_sha1=_sha1(train_data, valid_data),
-                  weights_sha1=_sha1(*weights.values()),
+                  data_sha1=fingerprint(train_data, valid_data),
+                  weights_sha1=fingerprint(*weights.values()),
                   version=str(getattr(package, "__version__", "unknown")),
                   config=dataclasses.asdict(cfg),
                   process_seconds=time.perf_counter() - start)
@@ -201,7 +201,15 @@ def run_framework(framework: str, cfg: ReferenceLMConfig, num_updates: int, seed
     return result
 
 
-def _sha1(*arrays: np.ndarray) -> str:
+def fingerprint(*arrays: np.ndarray) -> str:
+    """The hex SHA-1 of the arrays' bytes, taken in order (C order within each array).
+
+    Two processes that report the same fingerprint held byte-identical arrays; a
+    single changed element changes it.
+    """
+    if not arrays or not all(isinstance(a, np.ndarray) for a in arrays):
+        raise TypeError(f"fingerprint takes one or more NumPy arrays, got "
+                        f"{[type(a).__name__ for a in arrays]}")
     digest = hashlib.sha1()
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())

@@ -134,11 +134,12 @@ def plot_confusion(counts, class_names, title="", figsize=(3.8, 3.4)):
     return fig
 
 
-def show_saved_curves(name: str, results_dir=None) -> list[str]:
+def show_saved_curves(name: str, results_dir=None) -> None:
     """Show the training curves saved beside ``name``'s medium and full records.
 
     In a notebook each PNG is displayed under a line naming its profile; elsewhere
-    only the lines are printed. Returns the profiles whose curve was found.
+    only the lines are printed. It returns nothing, so that a notebook cell ending
+    with it shows no stray value; ``utils.saved_curves`` lists the files.
     """
     from .results import saved_curves
 
@@ -150,4 +151,3 @@ def show_saved_curves(name: str, results_dir=None) -> list[str]:
         if _in_notebook():
             from IPython.display import Image, display
             display(Image(filename=str(path)))
-    return list(found)

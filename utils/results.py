@@ -209,6 +209,17 @@ def provenance(record: dict | None) -> str:
             f"{record['date']}, {record['wall_seconds']:.0f} s ({versions})")
 
 
+def provenance_lines(name: str, results_dir: str | os.PathLike | None = None) -> str:
+    """One line per larger profile (``medium``, ``full``) on where its record comes from.
+
+    ``"medium profile: <provenance>"`` and ``"full profile: ..."``, joined by newlines;
+    a profile without a record says "no record yet".
+    """
+    return "\n".join(
+        f"{profile} profile: {provenance(load_record(name, profile, results_dir))}"
+        for profile in SCALE_PROFILES)
+
+
 def format_metric(record: dict | None, metric: str, fmt: str = "{:.2f}") -> str:
     """A metric of a record as text, or an em dash when the record or metric is missing."""
     if record is None or metric not in record.get("metrics", {}):
