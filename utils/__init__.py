@@ -16,6 +16,7 @@ from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
 from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
                        read_imdb, read_ptb, read_time_machine, read_wikitext2)
 from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
+from .notebook import add_to_class
 from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves
 from .results import (curve_path, format_metric, largest_record, load_record,
                       make_record, provenance, provenance_lines, save_record,

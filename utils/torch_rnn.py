@@ -30,8 +30,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["RNNScratch", "GRUScratch", "LSTMScratch", "RNNLM", "begin_state",
-           "load_from_torch_layer"]
+__all__ = ["ScratchBase", "RNNScratch", "GRUScratch", "LSTMScratch", "RNNLM",
+           "begin_state", "check_time_major", "load_from_torch_layer"]
 
 
 def _uniform_parameter(*shape: int, bound: float) -> nn.Parameter:
@@ -39,14 +39,18 @@ def _uniform_parameter(*shape: int, bound: float) -> nn.Parameter:
     return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
 
 
-def _check_input(X: torch.Tensor, input_size: int) -> None:
+def check_time_major(X: torch.Tensor, input_size: int) -> None:
+    """Raise a ValueError naming the fix unless ``X`` is ``(T, B, input_size)``."""
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"X must be a tensor of shape (T, B, {input_size}), got "
+                        f"{type(X).__name__}")
     if X.dim() != 3 or X.shape[-1] != input_size:
         raise ValueError(f"X must be time-major (T, B, {input_size}), got shape "
                          f"{tuple(X.shape)}; transpose a batch-first (B, T, E) input "
                          f"with X.transpose(0, 1).")
 
 
-class _ScratchBase(nn.Module):
+class ScratchBase(nn.Module):
     """What the three from-scratch modules share: sizes, zero state, input checks."""
 
     num_layers = 1
@@ -75,7 +79,7 @@ class _ScratchBase(nn.Module):
         return begin_state(self, batch_size, device)
 
 
-class RNNScratch(_ScratchBase):
+class RNNScratch(ScratchBase):
     """An Elman RNN, one step at a time: ``H_t = φ(X_t W_xh + H_{t-1} W_hh + b_h)``.
 
     ``φ`` is ``tanh`` (or ``relu``). With the weights of an ``nn.RNN`` copied in
@@ -102,7 +106,7 @@ class RNNScratch(_ScratchBase):
         self.W_xh, self.W_hh, self.b_h = self._gate_params()
 
     def forward(self, X, state=None):
-        _check_input(X, self.input_size)
+        check_time_major(X, self.input_size)
         if state is None:
             state = self.begin_state(X.shape[1], X.device)
         phi = torch.tanh if self.nonlinearity == "tanh" else torch.relu
@@ -114,7 +118,7 @@ class RNNScratch(_ScratchBase):
         return torch.stack(outputs), H.unsqueeze(0)             # (T, B, H), (1, B, H)
 
 
-class GRUScratch(_ScratchBase):
+class GRUScratch(ScratchBase):
     """A gated recurrent unit (Cho et al., 2014), one step at a time.
 
     The reset gate ``R_t`` and update gate ``Z_t`` are sigmoids of the input and the
@@ -156,7 +160,7 @@ class GRUScratch(_ScratchBase):
             self.b_hh = self._param(num_hiddens)                # bias inside R ⊙ (...)
 
     def forward(self, X, state=None, return_gates: bool = False):
-        _check_input(X, self.input_size)
+        check_time_major(X, self.input_size)
         if state is None:
             state = self.begin_state(X.shape[1], X.device)
         H = state[0]                                                    # (B, H)
@@ -180,7 +184,7 @@ class GRUScratch(_ScratchBase):
         return outputs, state
 
 
-class LSTMScratch(_ScratchBase):
+class LSTMScratch(ScratchBase):
     """A long short-term memory (Hochreiter & Schmidhuber, 1997), one step at a time.
 
     Input, forget and output gates, a candidate memory, then the memory cell and the
@@ -216,7 +220,7 @@ class LSTMScratch(_ScratchBase):
         self.W_xc, self.W_hc, self.b_c = self._gate_params()   # candidate memory
 
     def forward(self, X, state=None, return_gates: bool = False):
-        _check_input(X, self.input_size)
+        check_time_major(X, self.input_size)
         if state is None:
             state = self.begin_state(X.shape[1], X.device)
         H, C = state[0][0], state[1][0]                                 # (B, H) each
@@ -269,10 +273,12 @@ def begin_state(rnn: nn.Module, batch_size: int, device=None):
 
 # How each scratch module names nn's gate blocks: PyTorch stacks the gates of a layer
 # in one matrix, RNN: [h]; GRU: [r, z, n]; LSTM: [i, f, g, o] (g is the candidate).
+# Keyed by class name, so that the copy of a class that a chapter defines in a code
+# cell (the same code, another class object) is accepted like the package's own.
 _TORCH_GATES = {
-    RNNScratch: (nn.RNN, ("h",)),
-    GRUScratch: (nn.GRU, ("r", "z", "h")),
-    LSTMScratch: (nn.LSTM, ("i", "f", "o", "c")),
+    "RNNScratch": (nn.RNN, ("h",)),
+    "GRUScratch": (nn.GRU, ("r", "z", "h")),
+    "LSTMScratch": (nn.LSTM, ("i", "f", "o", "c")),
 }
 _LSTM_TORCH_ORDER = ("i", "f", "c", "o")
 
@@ -295,10 +301,10 @@ def load_from_torch_layer(scratch: nn.Module, layer: nn.Module) -> nn.Module:
     Returns:
         ``scratch``, for chaining.
     """
-    if type(scratch) not in _TORCH_GATES:
-        raise TypeError(f"scratch must be one of {[c.__name__ for c in _TORCH_GATES]}, "
-                        f"got {type(scratch).__name__}")
-    layer_type, gate_names = _TORCH_GATES[type(scratch)]
+    kind = type(scratch).__name__
+    if kind not in _TORCH_GATES or not isinstance(scratch, ScratchBase):
+        raise TypeError(f"scratch must be one of {list(_TORCH_GATES)}, got {kind}")
+    layer_type, gate_names = _TORCH_GATES[kind]
     if not isinstance(layer, layer_type):
         raise TypeError(f"{type(scratch).__name__} takes the weights of an "
                         f"nn.{layer_type.__name__}, got {type(layer).__name__}")
@@ -313,13 +319,13 @@ def load_from_torch_layer(scratch: nn.Module, layer: nn.Module) -> nn.Module:
     if layer_sizes != scratch_sizes:
         raise ValueError(f"The layer has (input_size, hidden_size)={layer_sizes}, the "
                          f"scratch module {scratch_sizes}; build them alike.")
-    if isinstance(scratch, RNNScratch) and scratch.nonlinearity != layer.nonlinearity:
+    if kind == "RNNScratch" and scratch.nonlinearity != layer.nonlinearity:
         raise ValueError(f"nonlinearity differs: {scratch.nonlinearity!r} vs "
                          f"{layer.nonlinearity!r}")
-    if isinstance(scratch, GRUScratch) and not scratch.reset_after:
+    if kind == "GRUScratch" and not scratch.reset_after:
         raise ValueError("nn.GRU applies the reset gate after the hidden product; "
                          "build GRUScratch(..., reset_after=True) to copy its weights.")
-    order = _LSTM_TORCH_ORDER if isinstance(scratch, LSTMScratch) else gate_names
+    order = _LSTM_TORCH_ORDER if kind == "LSTMScratch" else gate_names
     H = layer.hidden_size
     blocks = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
     for name in gate_names:
@@ -329,7 +335,7 @@ def load_from_torch_layer(scratch: nn.Module, layer: nn.Module) -> nn.Module:
         b_ih, b_hh = layer.bias_ih_l0[rows], layer.bias_hh_l0[rows]       # (H,) each
         getattr(scratch, f"W_x{name}").copy_(W_ih.T)
         getattr(scratch, f"W_h{name}").copy_(W_hh.T)
-        if isinstance(scratch, GRUScratch) and name == "h":
+        if kind == "GRUScratch" and name == "h":
             scratch.b_h.copy_(b_ih)
             scratch.b_hh.copy_(b_hh)
         else:
