@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import random
+import sys
 import time
+import types
 
 import numpy as np
 import pytest
@@ -31,6 +33,49 @@ def test_default_profile_follows_the_gpu(monkeypatch):
     assert runs.run_profile() == "full"
     monkeypatch.setattr(runs, "cuda_available", lambda: False)
     assert runs.run_profile() == "quick"   # medium is never a default
+
+
+def _fake_paddle(compiled_with_cuda: bool, gpus: int):
+    cuda = types.SimpleNamespace(device_count=lambda: gpus)
+    device = types.SimpleNamespace(is_compiled_with_cuda=lambda: compiled_with_cuda,
+                                   cuda=cuda)
+    return types.SimpleNamespace(device=device)
+
+
+def test_each_framework_decides_its_profile_from_its_own_gpu(monkeypatch):
+    monkeypatch.delenv(runs.PROFILE_ENV_VAR, raising=False)
+    monkeypatch.setattr(runs, "cuda_available", lambda: True)   # PyTorch sees a GPU
+    monkeypatch.setitem(sys.modules, "paddle", _fake_paddle(False, 0))  # a CPU build
+    assert runs.run_profile("torch") == "full"
+    assert runs.run_profile("paddle") == "quick"
+    assert "sees no GPU, although PyTorch does" in runs.profile_note("paddle")
+    assert runs.profile_note("torch") == ""
+    monkeypatch.setitem(sys.modules, "paddle", _fake_paddle(True, 1))
+    assert runs.run_profile("paddle") == "full" and runs.profile_note("paddle") == ""
+    fake_mxnet = types.SimpleNamespace(context=types.SimpleNamespace(num_gpus=lambda: 0))
+    monkeypatch.setitem(sys.modules, "mxnet", fake_mxnet)
+    assert runs.run_profile("mxnet") == "quick"
+    monkeypatch.setenv(runs.PROFILE_ENV_VAR, "full")   # the reader's choice wins
+    assert runs.run_profile("mxnet") == "full" and runs.profile_note("mxnet") == ""
+
+
+def test_a_framework_not_imported_yet_counts_as_seeing_no_gpu(monkeypatch):
+    monkeypatch.delitem(sys.modules, "paddle", raising=False)
+    assert runs.framework_sees_gpu("paddle") is False
+
+
+def test_no_note_on_a_machine_without_a_gpu(monkeypatch):
+    monkeypatch.delenv(runs.PROFILE_ENV_VAR, raising=False)
+    monkeypatch.setattr(runs, "cuda_available", lambda: False)
+    monkeypatch.setitem(sys.modules, "paddle", _fake_paddle(False, 0))
+    assert runs.run_profile("paddle") == "quick" and runs.profile_note("paddle") == ""
+
+
+@pytest.mark.parametrize("call", [runs.run_profile, runs.framework_sees_gpu,
+                                  runs.profile_note])
+def test_an_unknown_framework_is_named_in_the_error(call):
+    with pytest.raises(ValueError, match="framework must be one of .* got 'jax'"):
+        call("jax")
 
 
 def test_the_profile_table_lists_the_three_profiles_smallest_first():

@@ -21,10 +21,9 @@ from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves
 from .results import (curve_path, format_metric, largest_record, load_record,
                       make_record, provenance, provenance_lines, save_record,
                        saved_curves, scale_table)
-from .runs import (PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator, Timer,
-                   cpu_name, cuda_available,
-                   device_name, run_profile, set_seed, torch_device,
-                   usable_cores)
+from .runs import (FRAMEWORKS, PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator,
+                   Timer, cpu_name, cuda_available, device_name, framework_sees_gpu,
+                   profile_note, run_profile, set_seed, torch_device, usable_cores)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,
                    load_corpus_time_machine, load_ptb_corpus, split_corpus,
                    time_machine_splits, tokenize, tokenize_review,

@@ -3,7 +3,8 @@
 The run profile is chosen here and nowhere else:
 
 * ``$SEQBOOK_PROFILE`` (``quick``, ``medium`` or ``full``) wins when it is set;
-* otherwise ``full`` when a CUDA GPU is visible, ``quick`` when not.
+* otherwise ``full`` when the chapter's framework sees a CUDA GPU, ``quick`` when
+  not (``run_profile("paddle")`` asks Paddle, not PyTorch).
 
 ``medium`` is never chosen by default. ``PROFILE_TABLE`` says what each profile is for.
 
@@ -46,15 +47,64 @@ def cuda_available() -> bool:
     return shutil.which("nvidia-smi") is not None and os.path.exists("/dev/nvidia0")
 
 
-def run_profile() -> str:
-    """The run profile: ``$SEQBOOK_PROFILE`` if set, else ``full`` on a GPU, else ``quick``."""
+FRAMEWORKS = ("torch", "mxnet", "paddle")
+
+
+def _check_framework(framework: str) -> str:
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    return framework
+
+
+def framework_sees_gpu(framework: str = "torch") -> bool:
+    """Whether ``framework`` itself can train on a CUDA GPU here.
+
+    PyTorch is asked directly (``cuda_available``). MXNet and Paddle are asked only
+    once a chapter has imported them (through ``utils.mxnet_compat`` or
+    ``utils.paddle_compat``, which apply what their import needs); before that they
+    count as seeing no GPU. Their pip wheels are CPU builds, so on a GPU machine
+    (Colab's GPU runtime, say) PyTorch may see a GPU that they cannot use.
+    """
+    framework = _check_framework(framework)
+    if framework == "torch":
+        return cuda_available()
+    module = sys.modules.get(framework)
+    if module is None:
+        return False
+    if framework == "paddle":
+        return bool(module.device.is_compiled_with_cuda()
+                    and module.device.cuda.device_count() > 0)
+    return module.context.num_gpus() > 0  # mxnet
+
+
+def run_profile(framework: str = "torch") -> str:
+    """The run profile of a chapter of ``framework``.
+
+    ``$SEQBOOK_PROFILE`` if it is set; otherwise ``full`` when the framework itself
+    sees a GPU (``framework_sees_gpu``), else ``quick``. A Paddle or MXNet chapter on
+    a GPU machine with a CPU build of its framework therefore runs ``quick``, not
+    hours of ``full`` on a CPU; ``profile_note`` says so.
+    """
+    framework = _check_framework(framework)
     chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
     if chosen:
         if chosen not in PROFILES:
             raise ValueError(f"${PROFILE_ENV_VAR} must be one of {PROFILES}, got "
                              f"{chosen!r}: unset it, or pick one of {PROFILES}")
         return chosen
-    return "full" if cuda_available() else "quick"
+    return "full" if framework_sees_gpu(framework) else "quick"
+
+
+def profile_note(framework: str = "torch") -> str:
+    """A sentence for the reader when ``framework`` runs ``quick`` beside a GPU it
+    cannot use; ``""`` otherwise (and whenever ``$SEQBOOK_PROFILE`` chose)."""
+    framework = _check_framework(framework)
+    if (os.environ.get(PROFILE_ENV_VAR, "").strip() or framework == "torch"
+            or framework_sees_gpu(framework) or not cuda_available()):
+        return ""
+    return (f"This {framework} build sees no GPU, although PyTorch does: the chapter "
+            f"runs the quick profile. Set ${PROFILE_ENV_VAR} (quick, medium or full) "
+            f"to choose, or install a CUDA build of {framework}.")
 
 
 def torch_device():
