@@ -117,3 +117,15 @@ def test_train_checks_epochs_and_learning_rate():
         train(None, [], [1, 2, 3], num_epochs=0, lr=1.0, device="cpu")
     with pytest.raises(ValueError, match="lr must be greater than 0.0"):
         train(None, [], [1, 2, 3], num_epochs=1, lr=0.0, device="cpu")
+
+
+def test_check_lr_decay_accepts_factors_and_explains_a_divisor():
+    assert checks.check_lr_decay("lr_decay", 0.25) == 0.25
+    assert checks.check_lr_decay("lr_decay", 1) == 1.0   # no decay
+    with pytest.raises(ValueError, match=r"must be in \(0, 1\], got 4; to divide the "
+                                         r"rate by 4, write 0.25"):
+        checks.check_lr_decay("lr_decay", 4.0)
+    with pytest.raises(ValueError, match="greater than 0.0"):
+        checks.check_lr_decay("lr_decay", 0.0)
+    with pytest.raises(TypeError, match="lr_decay must be a number, got str"):
+        checks.check_lr_decay("lr_decay", "0.25")

@@ -90,4 +90,15 @@ def test_a_notebook_copy_equals_the_package_source(notebook, index, module_path,
         package_text = textwrap.dedent(inspect.getsource(target)).rstrip("\n")
         assert cell_text == package_text, (
             f"{notebook} cell {index}: {qualified} differs from utils/{module_path}.py; "
-            f"copy the package's code into the cell (or the cell's into the package).")
+            f"run  python scripts/sync_notebook_code.py  to copy the package's code into "
+            f"the cell (or copy the cell's into the package), then re-execute the chapter.")
+
+
+def test_the_sync_script_finds_every_cell_up_to_date():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "sync_notebook_code", BOOK.parent / "scripts" / "sync_notebook_code.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    for path in sorted(BOOK.glob("*.ipynb")):
+        assert sync.sync(path, check=True) == [], path.name

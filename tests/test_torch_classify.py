@@ -105,7 +105,7 @@ def test_training_learns_a_trivial_task():
     torch.manual_seed(0)
     model = SentimentLSTM(12, 8, 8, pooling="max")
     history = train_classifier(model, loader, 10, 3e-2, "cpu", valid_iter=valid,
-                               max_grad_norm=5.0)
+                               clip=5.0)
     assert [row["epoch"] for row in history] == list(range(1, 11))
     assert set(history[0]) == {"epoch", "train_loss", "train_acc", "valid_acc"}
     assert best_epoch(history)["valid_acc"] > 0.9
@@ -159,8 +159,8 @@ def test_training_keeps_the_weights_of_the_best_validation_epoch():
     ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
     ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0"),
     ({"weight_decay": -1e-4}, ValueError, "weight_decay must be a finite number >= 0"),
-    ({"max_grad_norm": 0}, ValueError, "max_grad_norm must be a finite number > 0"),
-    ({"max_grad_norm": True}, TypeError, "max_grad_norm must be a number > 0, got bool"),
+    ({"clip": 0}, ValueError, "clip must be a finite number > 0"),
+    ({"clip": True}, TypeError, "clip must be a number > 0, got bool"),
     ({"keep_best": 1}, TypeError, "keep_best must be a bool, got int"),
 ])
 def test_train_classifier_checks_arguments(kwargs, error, match):

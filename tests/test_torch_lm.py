@@ -23,7 +23,7 @@ class TinyConfig:
     clip: float = 1.0
     loss_convention: str = "token_mean"
     lr: float = 1.0
-    lr_decay: float = 4.0
+    lr_decay: float = 0.25
     num_epochs: int = 3
     bf16: bool = False
     fused_optimizer: bool = False
@@ -113,7 +113,7 @@ def test_lr_decays_when_validation_stalls(tmp_path):
     history = torch_lm.fit(tiny_model(), data, data, TinyConfig(lr=5.0, num_epochs=6),
                            tmp_path / "lm.pt", log=None)
     for before, after in zip(history, history[1:]):
-        expected = before["lr"] if before["improved"] else before["lr"] / 4.0
+        expected = before["lr"] if before["improved"] else before["lr"] * 0.25
         assert after["lr"] == pytest.approx(expected)
 
 
@@ -199,3 +199,11 @@ def test_ptb_corpus_has_eos_and_train_vocab():
     assert len(train_ids) == 929_589 and len(valid_ids) == 73_760
     assert len(test_ids) == 82_430
     assert valid_ids.count(1) == len(utils.read_ptb("valid"))
+
+
+def test_fit_refuses_a_divisor_given_as_lr_decay(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 12, 400)
+    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
+    with pytest.raises(ValueError, match="cfg.lr_decay multiplies the learning rate"):
+        torch_lm.fit(tiny_model(), data, data, TinyConfig(lr_decay=4.0), tmp_path / "m.pt",
+                     log=None)

@@ -46,6 +46,21 @@ def check_number(name: str, value, *, minimum: float | None = None,
     return value
 
 
+def check_lr_decay(name: str, value) -> float:
+    """``value`` as a learning-rate decay *factor*, in (0, 1].
+
+    Every framework of the book multiplies the learning rate by ``lr_decay`` when it
+    decays (0.25 where pytorch/examples divides by 4). A value above 1 would make the
+    rate grow, so it is refused with the fix in the message.
+    """
+    value = check_number(name, value, strictly_above=0.0)
+    if value > 1.0:
+        raise ValueError(f"{name} multiplies the learning rate and must be in (0, 1], "
+                         f"got {value:g}; to divide the rate by {value:g}, write "
+                         f"{1 / value:g}")
+    return value
+
+
 def check_str(name: str, value, choices: Iterable[str] | None = None) -> str:
     """``value`` as a str, one of ``choices`` when given."""
     if not isinstance(value, str):

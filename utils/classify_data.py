@@ -77,18 +77,18 @@ def _check_labels(labels, name: str = "labels") -> np.ndarray:
     return array
 
 
-def check_training_args(num_epochs, lr, weight_decay=0.0, max_grad_norm=None,
+def check_training_args(num_epochs, lr, weight_decay=0.0, clip=None,
                         keep_best=True) -> None:
     """The framework-free checks of a classifier's training settings.
 
     ``num_epochs`` an int >= 1, ``lr`` a finite number > 0, ``weight_decay`` >= 0,
-    ``max_grad_norm`` > 0 or ``None``, ``keep_best`` a bool; a ``TypeError`` or
+    ``clip`` > 0 or ``None``, ``keep_best`` a bool; a ``TypeError`` or
     ``ValueError`` names the argument otherwise.
     """
     check_int("num_epochs", num_epochs, minimum=1)
     for name, value, low in (("lr", lr, "> 0"), ("weight_decay", weight_decay, ">= 0"),
-                             ("max_grad_norm", max_grad_norm, "> 0")):
-        if value is None and name == "max_grad_norm":
+                             ("clip", clip, "> 0")):
+        if value is None and name == "clip":
             continue
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{name} must be a number {low}, got "

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .batching import bptt_batches, bptt_batchify
+from .checks import check_lr_decay
 from .lm_compare import checked_weights
 from .mxnet_compat import import_mxnet
 from .runs import set_seed
@@ -220,7 +221,7 @@ def train_epoch(model, trainer, batches, cfg, ctx, log=print) -> dict:
 
 def fit(model, trainer, train_data, val_data, cfg, ctx, params_path, curves=None,
         log=print) -> list[dict]:
-    """Train for ``cfg.epochs`` epochs, keeping the parameters that validate best.
+    """Train for ``cfg.num_epochs`` epochs, keeping the parameters that validate best.
 
     After each epoch the validation perplexity is measured. If it improved, the
     parameters are saved (atomically) to ``params_path``; if not, the learning rate
@@ -232,8 +233,8 @@ def fit(model, trainer, train_data, val_data, cfg, ctx, params_path, curves=None
         train_data: a ``CorpusBPTTBatchify`` dataset of ``(T, B)`` windows.
         val_data: the validation windows, all of which are scored after every epoch
             (a ``CorpusBPTTBatchify`` dataset or a list from ``split_windows``).
-        cfg: reads ``epochs``, ``batch_size``, ``clip``, ``lr_decay``,
-            ``batches_per_epoch`` and ``log_interval``.
+        cfg: reads ``num_epochs``, ``batch_size``, ``clip``, ``lr_decay`` (a factor
+            in (0, 1]), ``batches_per_epoch`` and ``log_interval``.
         ctx: the MXNet context to train on.
         params_path: where the best parameters are written.
         curves: a ``utils.LiveCurves`` with legend ``["train", "valid"]``, or ``None``.
@@ -243,9 +244,10 @@ def fit(model, trainer, train_data, val_data, cfg, ctx, params_path, curves=None
         one dict per epoch: ``epoch``, ``lr``, ``train_ppl``, ``val_ppl``,
         ``seconds``, ``tokens_per_s``, ``improved``.
     """
+    check_lr_decay("cfg.lr_decay", cfg.lr_decay)
     val_windows = first_batches(val_data, None)
     best, history = math.inf, []
-    for epoch in range(cfg.epochs):
+    for epoch in range(cfg.num_epochs):
         lr = trainer.learning_rate
         batches = epoch_batches(train_data, epoch, cfg.batches_per_epoch)
         stats = train_epoch(model, trainer, batches, cfg, ctx, log)

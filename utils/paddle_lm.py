@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from .batching import bptt_batches
+from .checks import check_int, check_lr_decay, check_number
 from .lm_compare import checked_weights
 from .paddle_compat import import_paddle
 from .runs import cpu_name
@@ -153,32 +154,39 @@ def load_reference_weights(model: RnnLm, weights: dict) -> None:
     decoder_weight.set_value(np.ascontiguousarray(weights["decoder.weight"].T))
 
 
-def lr_at_epoch(epoch: int, base_lr: float, lr_decay: float,
+def lr_at_epoch(epoch: int, lr: float, lr_decay: float,
                 epoch_start_decay: int) -> float:
     """The learning rate of epoch ``epoch`` (from 0) under the example's schedule.
 
-    ``base_lr`` for epochs ``0 .. epoch_start_decay - 1``, then ``lr_decay`` times the
-    previous epoch's rate.
+    ``lr`` for epochs ``0 .. epoch_start_decay - 1``, then ``lr_decay`` (a factor in
+    (0, 1]) times the previous epoch's rate.
     """
-    return base_lr * lr_decay ** max(epoch + 1 - epoch_start_decay, 0)
+    check_int("epoch", epoch, minimum=0)
+    check_int("epoch_start_decay", epoch_start_decay, minimum=0)
+    lr = check_number("lr", lr, strictly_above=0.0)
+    lr_decay = check_lr_decay("lr_decay", lr_decay)
+    return lr * lr_decay ** max(epoch + 1 - epoch_start_decay, 0)
 
 
-def make_sgd(model: nn.Layer, base_lr: float, lr_decay: float, epoch_start_decay: int,
-             max_grad_norm: float):
+def make_sgd(model: nn.Layer, lr: float, lr_decay: float, epoch_start_decay: int,
+             clip: float):
     """SGD with the example's schedule and clipping; returns ``(optimizer, scheduler)``.
 
-    The learning rate is ``base_lr`` for the first ``epoch_start_decay`` epochs and is
-    then multiplied by ``lr_decay`` after every epoch; call ``scheduler.step()`` once
-    per epoch. Gradients are rescaled so that their global L2 norm is at most
-    ``max_grad_norm`` (Pascanu et al., 2013).
+    The learning rate is ``lr`` for the first ``epoch_start_decay`` epochs and is then
+    multiplied by ``lr_decay`` after every epoch; call ``scheduler.step()`` once per
+    epoch. Gradients are rescaled so that their global L2 norm is at most ``clip``
+    (Pascanu et al., 2013).
     """
+    lr_at_epoch(0, lr, lr_decay, epoch_start_decay)  # checks the schedule's arguments
+    clip = check_number("clip", clip, strictly_above=0.0)
+
     def factor(epoch: int) -> float:
         return lr_at_epoch(epoch, 1.0, lr_decay, epoch_start_decay)
 
-    scheduler = paddle.optimizer.lr.LambdaDecay(learning_rate=base_lr, lr_lambda=factor)
+    scheduler = paddle.optimizer.lr.LambdaDecay(learning_rate=lr, lr_lambda=factor)
     optimizer = paddle.optimizer.SGD(learning_rate=scheduler,
                                      parameters=model.parameters(),
-                                     grad_clip=nn.ClipGradByGlobalNorm(max_grad_norm))
+                                     grad_clip=nn.ClipGradByGlobalNorm(clip))
     return optimizer, scheduler
 
 

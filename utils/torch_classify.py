@@ -138,7 +138,7 @@ def _to_tensors(batch, device):
 
 def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
                      device, valid_iter=None, curves=None, weight_decay: float = 0.0,
-                     max_grad_norm: float | None = None, keep_best: bool = True
+                     clip: float | None = None, keep_best: bool = True
                      ) -> list[dict]:
     """Train with Adam and cross-entropy; return one dict of metrics per epoch.
 
@@ -158,7 +158,7 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
         valid_iter: held-out batches from the training data; ``None`` trains blind
             (and keeps the last epoch's weights).
         curves: a ``LiveCurves`` with legend (train loss, train acc, valid acc).
-        max_grad_norm: if given (> 0), clip the gradients' global norm to it.
+        clip: if given (> 0), clip the gradients' global norm to it.
         keep_best: restore the weights of the best validation epoch at the end.
 
     Returns:
@@ -169,7 +169,7 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    check_training_args(num_epochs, lr, weight_decay, max_grad_norm, keep_best)
+    check_training_args(num_epochs, lr, weight_decay, clip, keep_best)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history, best_acc, best_state = [], -1.0, None
@@ -182,8 +182,8 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
             loss.backward()
-            if max_grad_norm is not None:
-                clip_gradients(model.parameters(), max_grad_norm)
+            if clip is not None:
+                clip_gradients(model.parameters(), clip)
             optimizer.step()
             metric.add(loss.item() * len(y), int((logits.argmax(1) == y).sum()), len(y))
         row = {"epoch": epoch, "train_loss": metric[0] / metric[2],

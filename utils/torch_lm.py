@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .batching import bptt_batches
+from .checks import check_lr_decay
 from .torch_train import (clip_gradients, detach_state, perplexity,
                           sample_next_token)
 
@@ -332,8 +333,9 @@ def fit(model: nn.Module, train_data: torch.Tensor, valid_data: torch.Tensor, cf
     """Train for ``cfg.num_epochs`` epochs, keeping the model that validates best.
 
     After every epoch the validation perplexity is measured. If it improved, the
-    model is checkpointed (atomically); if not, the learning rate is divided by
-    ``cfg.lr_decay`` (4 in the PyTorch examples' recipe). At the end the best
+    model is checkpointed (atomically); if not, the learning rate is multiplied by
+    ``cfg.lr_decay`` (0.25: the PyTorch examples' recipe divides by 4). In every
+    framework of the book ``lr_decay`` is such a factor. At the end the best
     checkpoint is loaded back into ``model``.
 
     Args:
@@ -350,6 +352,7 @@ def fit(model: nn.Module, train_data: torch.Tensor, valid_data: torch.Tensor, cf
         one dict per epoch: ``epoch``, ``lr``, ``train_ppl``, ``val_ppl``,
         ``seconds``, ``tokens_per_s``, ``improved``.
     """
+    check_lr_decay("cfg.lr_decay", cfg.lr_decay)
     device = train_data.device
     if device.type == "cuda":
         torch.backends.cudnn.enabled = True     # nn.LSTM then runs cuDNN's fused kernel
@@ -378,7 +381,7 @@ def fit(model: nn.Module, train_data: torch.Tensor, valid_data: torch.Tensor, cf
                 f"valid ppl {val_ppl:8.2f}  {stats['tokens_per_s']:,.0f} tokens/s"
                 + ("  (saved)" if improved else ""))
         if not improved:
-            lr /= cfg.lr_decay
+            lr *= cfg.lr_decay
     load_checkpoint(model, checkpoint_path)
     return history
 

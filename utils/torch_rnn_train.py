@@ -40,7 +40,7 @@ def _ids(array, device) -> torch.Tensor:
 
 
 def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
-                optimizer: torch.optim.Optimizer, device, max_norm: float = 1.0,
+                optimizer: torch.optim.Optimizer, device, clip: float = 1.0,
                 use_random_iter: bool = False) -> dict:
     """One epoch of truncated backpropagation through time.
 
@@ -57,7 +57,7 @@ def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
             e.g. ``nn.CrossEntropyLoss()``.
         optimizer: updates ``model``'s parameters.
         device: where the model lives.
-        max_norm: clip the global gradient norm to this (``math.inf``: no clipping).
+        clip: clip the global gradient norm to this (``math.inf``: no clipping).
         use_random_iter: reset (true) or detach (false) the state between minibatches.
 
     Returns:
@@ -74,7 +74,7 @@ def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
         loss = loss_fn(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norms.append(clip_gradients(model.parameters(), max_norm))
+        grad_norms.append(clip_gradients(model.parameters(), clip))
         optimizer.step()
         nll_sum += loss.item() * Y.numel()
         num_tokens += Y.numel()
@@ -127,7 +127,7 @@ def _make_optimizer(name: str, params, lr: float, weight_decay: float):
 
 def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
           num_epochs: int, lr: float, device, optimizer: str = "adam",
-          max_norm: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
+          clip: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
           use_random_iter: bool | None = None, eval_batch_size: int = 16,
           eval_num_steps: int = 64, keep_best: bool = True, plot: bool = True,
           title: str = "", png_path=None) -> dict:
@@ -141,7 +141,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
         lr: learning rate.
         device: where the model lives.
         optimizer: ``"adam"`` or ``"sgd"``.
-        max_norm: gradient clipping threshold (``math.inf`` to only measure the norm).
+        clip: gradient clipping threshold (``math.inf`` to only measure the norm).
         weight_decay: L2 penalty passed to the optimizer.
         cosine_decay: anneal the learning rate to zero along a cosine, by epoch.
         use_random_iter: reset (true) or carry and detach (false) the state between
@@ -182,7 +182,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
               if plot else None)
     for epoch in range(1, num_epochs + 1):
         history["lr"].append(opt.param_groups[0]["lr"])
-        stats = train_epoch(model, train_iter, loss_fn, opt, device, max_norm,
+        stats = train_epoch(model, train_iter, loss_fn, opt, device, clip,
                             use_random_iter)
         if schedule is not None:
             schedule.step()
@@ -290,7 +290,7 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
         train_ids, valid_ids: the token ids of the training and held-out text.
         vocab_size: ``V``.
         cfg: the chapter's config, read for ``seed``, ``batch_size``, ``num_steps``,
-            ``dropout``, ``num_epochs``, ``lr``, ``max_norm`` and ``cosine_decay``.
+            ``dropout``, ``num_epochs``, ``lr``, ``clip`` and ``cosine_decay``.
         device: where to train.
         title, plot: the title of the live curves, and whether to draw them.
         png_path: where to save the final curves (``None``: nowhere), e.g.
@@ -303,7 +303,7 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
     model = RNNLM(make_rnn(), vocab_size, dropout=cfg.dropout).to(device)
     train_iter = SeqDataLoader(train_ids, cfg.batch_size, cfg.num_steps, seed=cfg.seed)
     history = train(model, train_iter, valid_ids, num_epochs=cfg.num_epochs, lr=cfg.lr,
-                    device=device, max_norm=cfg.max_norm,
+                    device=device, clip=cfg.clip,
                     cosine_decay=cfg.cosine_decay, title=title, plot=plot,
                     png_path=png_path)
     return model, history
