@@ -14,7 +14,9 @@ from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
                             load_imdb_ids, stratified_subset, train_valid_indices,
                             train_valid_split)
 from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
-                       read_imdb, read_ptb, read_time_machine, read_wikitext2)
+                       read_glove, read_imdb, read_ptb, read_time_machine,
+                       read_wikitext2)
+from .embeddings import pretrained_matrix
 from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
 from .notebook import add_to_class
 from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves

@@ -107,6 +107,29 @@ REGISTRY: dict[str, DatasetSpec] = {
         description="WikiText-2 (tokenized), CC BY-SA 3.0",
         expected=("wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"),
     ),
+    # GloVe 6B vectors (Pennington et al., 2014; 400,000 lower-cased words, trained on
+    # Wikipedia 2014 + Gigaword 5). Stanford's glove.6B.zip bundles four sizes in one
+    # 822 MB archive; the d2l-data bucket serves each size alone, as a folder holding
+    # vec.txt (one word and its numbers per line), with a published sha1.
+    "glove.6b.50d": DatasetSpec(
+        name="glove.6b.50d",
+        files=(RemoteFile(_D2L + "glove.6B.50d.zip",
+                          "0b8703943ccdb6eb788e6f091b8946e82231bc4d", "glove.6B.50d.zip"),),
+        unpack="zip",
+        folder="glove.6B.50d",
+        description="GloVe 6B word vectors, 50 dimensions (Pennington et al., 2014)",
+        expected=("vec.txt",),
+    ),
+    "glove.6b.100d": DatasetSpec(
+        name="glove.6b.100d",
+        files=(RemoteFile(_D2L + "glove.6B.100d.zip",
+                          "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a",
+                          "glove.6B.100d.zip"),),
+        unpack="zip",
+        folder="glove.6B.100d",
+        description="GloVe 6B word vectors, 100 dimensions (Pennington et al., 2014)",
+        expected=("vec.txt",),
+    ),
     "aclImdb": DatasetSpec(
         name="aclImdb",
         files=(RemoteFile(_D2L + "aclImdb_v1.tar.gz",
@@ -260,7 +283,7 @@ def fetch(name: str, cache: str | os.PathLike | None = None, *,
 
     Args:
         name: a key of ``REGISTRY`` (``time_machine``, ``ptb``, ``wikitext-2``,
-            ``aclImdb``).
+            ``aclImdb``, ``glove.6b.50d``, ``glove.6b.100d``).
         cache: the cache folder; defaults to ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``.
         progress: show a progress bar while downloading.
     """
@@ -431,6 +454,50 @@ def read_imdb(split: str = "train", cache: str | os.PathLike | None = None
             texts.append(path.read_text(encoding="utf-8"))
             labels.append(label)
     return texts, labels
+
+
+GLOVE_DIMS = (50, 100)
+
+
+def read_glove(dim: int = 50, cache: str | os.PathLike | None = None,
+               max_words: int | None = None) -> tuple[list[str], "np.ndarray"]:
+    """GloVe 6B vectors: ``(words, vectors)``, ``vectors`` of shape ``(N, dim)``.
+
+    The words come in the file's order (by decreasing frequency in the training
+    corpus), lower-cased. Lines that do not hold a word and ``dim`` numbers (a header,
+    say) are skipped.
+
+    Args:
+        dim: 50 or 100, the size of each vector.
+        cache: the data cache (default ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``).
+        max_words: keep only the first ``max_words`` words (``None``: all 400,000).
+
+    Raises:
+        DatasetError: the vectors cannot be fetched (the message says how to supply
+            them by hand), or the file holds no vector of size ``dim``.
+    """
+    import numpy as np
+
+    if isinstance(dim, bool) or dim not in GLOVE_DIMS:
+        raise ValueError(f"dim must be one of {GLOVE_DIMS}, got {dim!r}")
+    if max_words is not None and (isinstance(max_words, bool)
+                                  or not isinstance(max_words, int) or max_words < 1):
+        raise ValueError(f"max_words must be a positive int or None, got {max_words!r}")
+    path = fetch(f"glove.6b.{dim}d", cache) / "vec.txt"
+    words, rows = [], []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            fields = line.rstrip().split(" ")
+            if len(fields) != dim + 1:
+                continue
+            words.append(fields[0])
+            rows.append(np.asarray(fields[1:], dtype=np.float32))
+            if max_words is not None and len(words) == max_words:
+                break
+    if not words:
+        raise DatasetError(f"{path} holds no word with {dim} numbers; delete the folder "
+                           f"{path.parent} and run the cell again to fetch it anew.")
+    return words, np.stack(rows)
 
 
 def _check_split(split: str) -> str:
