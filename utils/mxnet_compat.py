@@ -1,9 +1,15 @@
 """Import MXNet 1.9 and GluonNLP 0.10 on a current Python and NumPy.
 
-MXNet 1.9.1 was released before two changes it trips over:
+MXNet 1.9.1 was released before three changes it trips over:
 
 * NumPy 1.24 removed the alias ``np.bool``, which MXNet still reads when it is
   imported. The alias is restored (as the builtin ``bool``, which it always was).
+* NumPy 2.0 removed about 35 more names that MXNet's Python code refers to when it
+  is imported (``np.PZERO``, ``np.float_``, ``np.alltrue``, the financial functions
+  such as ``np.pmt``...). ``NUMPY2_ALIASES`` restores each as what it stood for;
+  the financial functions, which MXNet only registers and the book never calls,
+  become stubs that raise ``NotImplementedError`` when called. A name NumPy still
+  has is never touched, and on NumPy 1.26 only ``np.bool`` is added.
 * Python 3.12 no longer ships ``distutils``, which MXNet imports. ``setuptools``
   carries a copy; importing ``setuptools`` first makes ``import distutils`` find it.
 
@@ -32,12 +38,84 @@ INSTALL_HINT = ('Install the MXNet extra with  pip install -e ".[mxnet]"  (it pi
                 "mxnet 1.9.1, gluonnlp 0.10.0 and numpy 1.26.4).")
 
 
-def apply_shims() -> None:
-    """Restore ``np.bool`` and make ``distutils`` importable, as MXNet 1.9 expects."""
-    import numpy as np
+def _numpy2_aliases(np) -> dict:
+    """What each name NumPy 1.24 and 2.0 removed stood for, built from ``np`` itself."""
+    def removed(name):
+        def stub(*args, **kwargs):
+            raise NotImplementedError(
+                f"numpy.{name} was removed in NumPy 2.0 (it lives on in the package "
+                f"numpy-financial); this stub only lets MXNet 1.9 import.")
+        stub.__name__ = name
+        return stub
 
-    if "bool" not in np.__dict__:
-        np.bool = bool  # the alias NumPy 1.24 removed; MXNet 1.9 still reads it
+    aliases = {
+        # builtin types that NumPy once re-exported
+        "bool": bool, "int": int, "float": float, "complex": complex,
+        "object": object, "str": str,
+        # constants
+        "PZERO": 0.0, "NZERO": -0.0, "PINF": float("inf"), "NINF": float("-inf"),
+        "NaN": float("nan"), "NAN": float("nan"), "Inf": float("inf"),
+        "Infinity": float("inf"), "infty": float("inf"),
+        # scalar types under their old names
+        "float_": np.float64, "complex_": np.complex128, "unicode_": np.str_,
+        "string_": np.bytes_, "longfloat": np.longdouble, "singlecomplex": np.complex64,
+        "cfloat": np.complex128, "longcomplex": np.clongdouble,
+        "clongfloat": np.clongdouble,
+        # functions under their old names
+        "alltrue": np.all, "sometrue": np.any, "product": np.prod,
+        "cumproduct": np.cumprod, "round_": np.round,
+        "msort": lambda a: np.sort(a, axis=0),
+        "asfarray": lambda a, dtype=np.float64: np.asarray(
+            a, dtype=dtype if np.issubdtype(dtype, np.inexact) else np.float64),
+        "issubclass_": lambda arg1, arg2: isinstance(arg1, type) and issubclass(arg1,
+                                                                               arg2),
+        "mat": np.asmatrix,
+        "fastCopyAndTranspose": lambda a: np.array(np.transpose(a)),
+        "sctypes": {"int": [np.int8, np.int16, np.int32, np.int64],
+                    "uint": [np.uint8, np.uint16, np.uint32, np.uint64],
+                    "float": [np.float16, np.float32, np.float64, np.longdouble],
+                    "complex": [np.complex64, np.complex128, np.clongdouble],
+                    "others": [bool, object, bytes, str, np.void]},
+    }
+    for name in ("fv", "ipmt", "irr", "mirr", "nper", "npv", "pmt", "ppmt", "pv",
+                 "rate"):
+        aliases[name] = removed(name)
+    return aliases
+
+
+NUMPY2_ALIASES = ("bool", "int", "float", "complex", "object", "str", "PZERO", "NZERO",
+                  "PINF", "NINF", "NaN", "NAN", "Inf", "Infinity", "infty", "float_",
+                  "complex_", "unicode_", "string_", "longfloat", "singlecomplex",
+                  "cfloat", "longcomplex", "clongfloat", "alltrue", "sometrue",
+                  "product", "cumproduct", "round_", "msort", "asfarray", "issubclass_",
+                  "mat", "fastCopyAndTranspose", "sctypes", "fv", "ipmt", "irr", "mirr",
+                  "nper", "npv", "pmt", "ppmt", "pv", "rate")
+
+
+def restore_numpy_names(np=None) -> list[str]:
+    """Give ``np`` (default: NumPy) back the names MXNet 1.9 reads; return those added.
+
+    On NumPy 1.x only ``np.bool`` is restored: MXNet 1.9 runs on NumPy 1.26 with that
+    alone, and nothing more of the process changes. On NumPy 2 every name of
+    ``NUMPY2_ALIASES`` that is missing is added; what NumPy still has is left alone.
+    Accessing a removed name on NumPy 2 raises ``AttributeError`` through the module's
+    ``__getattr__``, so presence is tested on the module's ``__dict__``.
+    """
+    if np is None:
+        import numpy as np
+    major = int(str(np.__version__).split(".")[0])
+    added = []
+    aliases = _numpy2_aliases(np)
+    for name in (NUMPY2_ALIASES if major >= 2 else ("bool",)):
+        if name not in np.__dict__:
+            setattr(np, name, aliases[name])
+            added.append(name)
+    return added
+
+
+def apply_shims() -> None:
+    """Restore the NumPy names and make ``distutils`` importable, as MXNet 1.9 expects."""
+    restore_numpy_names()
     if importlib.util.find_spec("distutils") is None:
         importlib.import_module("setuptools")  # registers its bundled distutils
 
