@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run chapters as Colab would: Python 3.13 with Colab's versions of NumPy, PyTorch,
+# matplotlib, IPython and ipykernel, a stand-in `google.colab` module, and each
+# chapter's own setup cell cloning this repository (the committed HEAD) and
+# installing what is missing. Not part of .ci/run yet: torch 2.11 from the package
+# index is a CUDA build that brings about 3 GB of nvidia-* wheels.
+#   usage: bash scripts/colab_emulation.sh [NOTEBOOK ...]
+#   (default: every chapter's setup cell, and chapters 1, 3, 7 MXNet and 7 Paddle
+#   whole, in the quick profile; $SEQBOOK_DATA must hold the datasets)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY313=${PY313:-python3.13}
+command -v "$PY313" >/dev/null || PY313=$HOME/.pyenv/versions/3.13.0/bin/python
+VENV=${COLAB_VENV:-_build/colab-venv}
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY313" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # Colab's runtime list (Aug 2026): Python 3.13, NumPy 2.1.3, torch 2.11.0,
+  # matplotlib 3.10.0, ipykernel 6.17.1, ipython 7.34.0; plus what it also ships.
+  "$VENV/bin/python" -m pip install -q numpy==2.1.3 torch==2.11.0 matplotlib==3.10.0 \
+    ipykernel==6.17.1 ipython==7.34.0 scikit-learn tqdm setuptools packaging requests \
+    nbclient nbformat
+fi
+exec "$VENV/bin/python" scripts/colab_emulation.py "$@"
