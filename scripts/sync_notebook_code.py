@@ -61,7 +61,8 @@ def _definition_time_names(source: str) -> set[str]:
             for base in node.bases + [k.value for k in node.keywords]:
                 found.update(_names_in(base))
             for stmt in node.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                     ast.ClassDef)):
                     visit(stmt)
                 else:
                     found.update(_names_in(stmt))
@@ -94,7 +95,8 @@ def _bound_before(cells: list[dict], index: int) -> set[str]:
             continue
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+                names |= {alias.asname or alias.name.split(".")[0]
+                          for alias in node.names}
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names.add(node.name)
             elif isinstance(node, ast.Assign):
@@ -115,6 +117,17 @@ def _import_line(name: str, value, module: types.ModuleType) -> str:
     if not hasattr(importlib.import_module(origin), name):
         origin = module.__name__
     return f"from {origin} import {name}"
+
+
+def _from_import(origin: str, names: list[str], width: int = 88) -> str:
+    """``from origin import a, b``, wrapped in parentheses when it is too long."""
+    line = f"from {origin} import {', '.join(names)}"
+    if len(line) <= width:
+        return line
+    head = f"from {origin} import ("
+    wrapped = textwrap.wrap(", ".join(names) + ")", width=width - len(head),
+                            break_on_hyphens=False)
+    return head + ("\n" + " " * len(head)).join(wrapped)
 
 
 def cell_source(module_path: str, qualified: str, cells: list[dict], index: int) -> str:
@@ -144,7 +157,7 @@ def cell_source(module_path: str, qualified: str, cells: list[dict], index: int)
         if line.startswith("from "):
             origin, _, name = line[len("from "):].partition(" import ")
             grouped.setdefault(origin, []).append(name)
-    froms = [f"from {origin} import {', '.join(sorted(names))}"
+    froms = [_from_import(origin, sorted(names))
              for origin, names in sorted(grouped.items())]
     if len(parts) == 2:
         definition = f"@utils.add_to_class({parts[0]})\n" + definition
