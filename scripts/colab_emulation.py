@@ -24,6 +24,15 @@ STAND_IN = ('import sys, types\n'
             'sys.modules["google.colab"] = types.ModuleType("google.colab")')
 
 
+def installed() -> dict[str, str]:
+    """``{distribution: version}`` of this environment, read afresh."""
+    import importlib
+    import importlib.metadata
+    importlib.invalidate_caches()
+    return {dist.metadata["Name"].lower(): dist.version
+            for dist in importlib.metadata.distributions() if dist.metadata["Name"]}
+
+
 def run(path: Path, whole: bool, scratch: Path) -> str:
     """Execute the setup cell (and, with ``whole``, the rest) of one notebook."""
     nb = nbformat.read(path, as_version=4)
@@ -37,15 +46,17 @@ def run(path: Path, whole: bool, scratch: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    names = [Path(a).stem for a in argv] or None
+    setup_only = "--setup-only" in argv  # every setup cell, no whole notebook
+    names = [Path(a).stem for a in argv if a != "--setup-only"] or None
     paths = sorted((ROOT / "book").glob("[0-9]*.ipynb"))
     scratch = Path(tempfile.mkdtemp(prefix="colab-"))
-    os.environ.setdefault("SEQBOOK_REPO", str(ROOT))
+    os.environ.setdefault("SEQBOOK_REPO", ROOT.as_uri())
     os.environ["SEQBOOK_CLONE_DIR"] = str(scratch / "seqbook")
     os.environ["SEQBOOK_PROFILE"] = "quick"
+    before = installed()
     passed = 0
     for path in paths:
-        whole = path.stem in (names or WHOLE)
+        whole = not setup_only and path.stem in (names or WHOLE)
         if names and path.stem not in names:
             continue
         start = time.perf_counter()
@@ -53,6 +64,15 @@ def main(argv: list[str]) -> int:
         passed += 1
         print(f"{path.stem}: {'whole notebook' if whole else 'setup cell'} passed in "
               f"{time.perf_counter() - start:.0f} s | {line}", flush=True)
+    after = installed()
+    changed = {name: (version, after.get(name)) for name, version in before.items()
+               if after.get(name) != version}
+    if changed:
+        print(f"the setup cells changed preinstalled packages: {changed}")
+        return 1
+    added = sorted(set(after) - set(before))
+    print(f"installed by the setup cells: {', '.join(added) or 'nothing'}; no "
+          f"preinstalled package changed")
     print(f"colab-emulation: {passed} notebooks passed on Python "
           f"{sys.version_info.major}.{sys.version_info.minor}")
     return 0

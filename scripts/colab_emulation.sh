@@ -4,7 +4,7 @@
 # chapter's own setup cell cloning this repository (the committed HEAD) and
 # installing what is missing. Not part of .ci/run yet: torch 2.11 from the package
 # index is a CUDA build that brings about 3 GB of nvidia-* wheels.
-#   usage: bash scripts/colab_emulation.sh [NOTEBOOK ...]
+#   usage: bash scripts/colab_emulation.sh [--setup-only] [NOTEBOOK ...]
 #   (default: every chapter's setup cell, and chapters 1, 3, 7 MXNet and 7 Paddle
 #   whole, in the quick profile; $SEQBOOK_DATA must hold the datasets)
 set -euo pipefail

@@ -129,6 +129,15 @@ def _constraints_file() -> str:
     return handle.name
 
 
+def _quiet_run(command: list[str], check: bool = True):
+    """Run a pip command; show what it printed only when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        print(done.stdout + done.stderr, file=sys.stderr, flush=True)
+        raise subprocess.CalledProcessError(done.returncode, command)
+    return done
+
+
 def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
           run: Callable | None = None,
           installed: Callable[[str], str | None] = installed_version,
@@ -139,14 +148,14 @@ def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
         frameworks: e.g. ``["torch"]`` or ``["mxnet", "paddle"]``.
         folder: the clone of the book's repository (its ``requirements.txt`` holds
             the versions to install).
-        run, installed, requirements_of: how commands run (``subprocess.run``) and
-            what is installed (replaced in the tests).
+        run, installed, requirements_of: how commands run (quietly: pip's output is
+            shown only when it fails) and what is installed (replaced in the tests).
 
     Returns:
         One line: what was installed (nothing else was changed).
     """
     frameworks = _check_frameworks(frameworks)
-    run = run or subprocess.run
+    run = run or _quiet_run
     folder = Path(folder)
     if not (folder / "requirements.txt").is_file():
         raise ValueError(f"folder must be a clone of the book's repository (with its "
