@@ -54,7 +54,8 @@ def test_setup_installs_only_what_is_missing_without_following_mxnet_caps(tmp_pa
     assert calls == [["--no-deps", "-e", str(tmp_path)],
                      ["--no-deps", "mxnet==1.9.1"],
                      ["--no-deps", "--use-pep517", "gluonnlp==0.10.0"]]
-    assert "installed mxnet==1.9.1, gluonnlp==0.10.0" in line
+    assert ("installed the book's utils (editable, without dependencies), "
+            "mxnet==1.9.1, gluonnlp==0.10.0") in line
     assert "no preinstalled package was changed" in line
 
 

@@ -165,6 +165,7 @@ def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
     added = []
     if installed("seqbook-utils") is None:  # for the processes a chapter starts
         run(pip + ["--no-deps", "-e", str(folder)], check=True)
+        added.append("the book's utils (editable, without dependencies)")
     wanted = list(BASE_PACKAGES) + [p for f in frameworks for p in FRAMEWORK_PACKAGES[f]]
     constraints = None
     for name in dict.fromkeys(wanted):
