@@ -43,3 +43,11 @@ def test_show_saved_curves_prints_and_returns_nothing(tmp_path, capsys):
     (tmp_path / "medium" / "07-demo.png").write_bytes(b"\x89PNG")
     assert plot.show_saved_curves("07-demo", tmp_path) is None
     assert "training curve of the medium record (07-demo.png)" in capsys.readouterr().out
+
+
+def test_perplexity_curves_are_the_language_models_standard_plot(tmp_path):
+    curves = plot.perplexity_curves("RNN", png_path=tmp_path / "c.png")
+    assert curves.legend == ["train", "validation"] and curves.yscale == "log"
+    assert curves.title == "RNN" and curves.png_path == tmp_path / "c.png"
+    with pytest.raises(TypeError, match="title must be a str"):
+        plot.perplexity_curves(None)

@@ -102,7 +102,7 @@ class TinyConfig:
     dropout: float = 0.0
     num_epochs: int = 2
     lr: float = 1e-2
-    max_norm: float = 1.0
+    clip: float = 1.0
     cosine_decay: bool = False
 
 
@@ -113,7 +113,7 @@ def _model(bidirectional=False):
 
 def test_fit_char_lm_and_metrics():
     model, history = fit_char_lm(lambda: nn.LSTM(len(VOCAB), 8), IDS[:800], IDS[800:],
-                                 len(VOCAB), TinyConfig(), "cpu", plot=False)
+                                 len(VOCAB), TinyConfig(), "cpu")
     metrics = lm_metrics(model, history)
     assert set(metrics) == {"val_ppl", "train_ppl", "tokens_per_s", "num_params"}
     assert metrics["val_ppl"] < history["initial_val_ppl"]

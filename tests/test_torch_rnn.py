@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from utils.batching import SeqDataLoader
+from utils.plot import LiveCurves
 from utils.text import Vocab
 from utils.torch_rnn import (GRUScratch, LSTMScratch, RNNLM, RNNScratch, begin_state,
                              load_from_torch_layer)
@@ -140,8 +141,10 @@ def test_training_lowers_perplexity(use_random_iter):
     ids, vocab = _tiny_corpus()
     train_iter = SeqDataLoader(ids[:900], 8, 10, use_random_iter=use_random_iter)
     model = RNNLM(nn.GRU(len(vocab), 16), len(vocab))
+    curves = LiveCurves("epoch", "perplexity", ["train", "validation"])
     history = train(model, train_iter, ids[900:], num_epochs=8, lr=0.02, device="cpu",
-                    plot=False, eval_batch_size=4, eval_num_steps=10)
+                    eval_batch_size=4, eval_num_steps=10, curves=curves)
+    assert curves.xs == [list(map(float, range(1, 9)))] * 2   # one point per epoch
     assert len(history["val_ppl"]) == 8 and len(history["grad_norms"]) > 8
     assert history["best_val_ppl"] < 0.5 * history["initial_val_ppl"]
     assert history["best_val_ppl"] < 1.5  # the text is nearly deterministic

@@ -19,7 +19,8 @@ from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
 from .embeddings import pretrained_matrix
 from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
 from .notebook import add_to_class
-from .plot import LiveCurves, plot_confusion, plot_lines, show_saved_curves
+from .plot import (LiveCurves, perplexity_curves, plot_confusion, plot_lines,
+                   show_saved_curves)
 from .results import (curve_path, format_metric, largest_record, load_record,
                       make_record, provenance, provenance_lines, save_record,
                        saved_curves, scale_table)

@@ -134,6 +134,15 @@ def plot_confusion(counts, class_names, title="", figsize=(3.8, 3.4)):
     return fig
 
 
+def perplexity_curves(title: str, png_path: str | Path | None = None) -> LiveCurves:
+    """The curves of a language model's training: train and validation perplexity by
+    epoch, on a log scale; ``png_path`` saves the final figure (see ``curve_path``)."""
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__}")
+    return LiveCurves("epoch", "perplexity", ["train", "validation"], title=title,
+                      yscale="log", png_path=png_path)
+
+
 def show_saved_curves(name: str, results_dir=None) -> None:
     """Show the training curves saved beside ``name``'s medium and full records.
 

@@ -1,8 +1,8 @@
 """Train, evaluate and sample the recurrent language models of ``utils.torch_rnn``.
 
 * ``train_epoch`` runs one epoch of truncated backpropagation through time;
-* ``train`` runs several, measures validation perplexity after each, draws the
-  curves and returns the history;
+* ``train`` runs several, measures validation perplexity after each, adds a point
+  per epoch to the caller's curves (if any) and returns the history;
 * ``evaluate_perplexity`` measures perplexity on a held-out token stream;
 * ``predict`` and ``next_token_probs`` generate text, greedily or by sampling;
 * ``fit_char_lm`` and ``lm_metrics`` train a character model with a chapter's config
@@ -25,7 +25,6 @@ from torch.nn import functional as F
 
 from .batching import SeqDataLoader, bptt_batches, bptt_batchify
 from .checks import check_int, check_number
-from .plot import LiveCurves
 from .runs import Timer, set_seed
 from .torch_rnn import RNNLM
 from .torch_train import (clip_gradients, count_parameters, detach_state,
@@ -129,8 +128,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
           num_epochs: int, lr: float, device, optimizer: str = "adam",
           clip: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
           use_random_iter: bool | None = None, eval_batch_size: int = 16,
-          eval_num_steps: int = 64, keep_best: bool = True, plot: bool = True,
-          title: str = "", png_path=None) -> dict:
+          eval_num_steps: int = 64, keep_best: bool = True, curves=None) -> dict:
     """Train a language model and measure validation perplexity after every epoch.
 
     Args:
@@ -149,9 +147,9 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
         eval_batch_size, eval_num_steps: the layout of ``evaluate_perplexity``.
         keep_best: at the end, load the weights of the epoch with the best
             validation perplexity (early stopping without stopping).
-        plot: draw live train/validation perplexity curves.
-        title: the plot's title.
-        png_path: with ``plot``, also save the final curves there (``None``: don't).
+        curves: a ``utils.LiveCurves`` with two curves (train, validation) that
+            gets one point per epoch, or ``None``; the caller shows it (``show()``),
+            as with every training loop of the book.
 
     Returns:
         A dict of lists with one entry per epoch, ``epoch``, ``train_ppl``,
@@ -176,10 +174,6 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
                "lr": [], "grad_norms": [], "initial_val_ppl": validate(),
                "train_seconds": 0.0}
     best_ppl, best_epoch, best_weights = math.inf, 0, None
-    curves = (LiveCurves("epoch", "perplexity", ["train", "validation"],
-                         title=title or "Perplexity during training", yscale="log",
-                         png_path=png_path)
-              if plot else None)
     for epoch in range(1, num_epochs + 1):
         history["lr"].append(opt.param_groups[0]["lr"])
         stats = train_epoch(model, train_iter, loss_fn, opt, device, clip,
@@ -199,8 +193,6 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
                 best_weights = copy.deepcopy(model.state_dict())
         if curves is not None:
             curves.add(epoch, [stats["train_ppl"], val_ppl])
-    if curves is not None:
-        curves.show()
     if keep_best and best_weights is not None:
         model.load_state_dict(best_weights)
     history.update(best_val_ppl=best_ppl, best_epoch=best_epoch)
@@ -278,7 +270,7 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
 
 
 def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
-                title: str = "", plot: bool = True, png_path=None):
+                curves=None):
     """Train an ``RNNLM`` around a fresh recurrent module with a chapter's settings.
 
     Seeding before the module is built gives every model the same data order and a
@@ -292,9 +284,8 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
         cfg: the chapter's config, read for ``seed``, ``batch_size``, ``num_steps``,
             ``dropout``, ``num_epochs``, ``lr``, ``clip`` and ``cosine_decay``.
         device: where to train.
-        title, plot: the title of the live curves, and whether to draw them.
-        png_path: where to save the final curves (``None``: nowhere), e.g.
-            ``utils.curve_path(chapter, profile)``.
+        curves: a ``utils.LiveCurves`` (train, validation) for the epochs, or
+            ``None``.
 
     Returns:
         ``(model, history)``, ``history`` as ``utils.torch_rnn_train.train`` returns.
@@ -304,8 +295,7 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
     train_iter = SeqDataLoader(train_ids, cfg.batch_size, cfg.num_steps, seed=cfg.seed)
     history = train(model, train_iter, valid_ids, num_epochs=cfg.num_epochs, lr=cfg.lr,
                     device=device, clip=cfg.clip,
-                    cosine_decay=cfg.cosine_decay, title=title, plot=plot,
-                    png_path=png_path)
+                    cosine_decay=cfg.cosine_decay, curves=curves)
     return model, history
 
 
