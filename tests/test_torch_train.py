@@ -37,3 +37,13 @@ def test_clip_gradients_norm_is_accurate_on_a_large_float32_gradient():
     exact = grad.double().norm().item()
     assert clip_gradients(params_with_grads(grad), math.inf) == pytest.approx(
         exact, rel=1e-6)
+
+
+def test_as_ids_makes_int64_tensors_from_arrays_lists_and_tensors():
+    import numpy as np
+
+    from utils.torch_train import as_ids
+    for data in (np.array([[1, 2], [3, 4]], dtype=np.int32), [[1, 2], [3, 4]],
+                 torch.tensor([[1, 2], [3, 4]])):
+        ids = as_ids(data, "cpu")
+        assert ids.dtype == torch.long and ids.tolist() == [[1, 2], [3, 4]]

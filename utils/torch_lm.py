@@ -31,14 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .batching import bptt_batches
 from .checks import check_lr_decay
-from .torch_train import (clip_gradients, detach_state, perplexity,
+from .torch_train import (as_ids, clip_gradients, detach_state, perplexity,
                           sample_next_token)
 
 LOSS_CONVENTIONS = ("token_mean", "sum_steps_mean_batch")
@@ -162,7 +161,7 @@ def loss_to_perplexity(loss: float, convention: str, num_steps: int) -> float:
 
 def to_device_stream(data, device) -> torch.Tensor:
     """A batchified id stream ``(B, L)`` as an int64 tensor on ``device`` (one copy)."""
-    return torch.as_tensor(np.asarray(data), dtype=torch.long, device=device)
+    return as_ids(data, device)
 
 
 def autocast(device, enabled: bool):

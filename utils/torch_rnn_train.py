@@ -18,7 +18,6 @@ import copy
 import math
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -27,15 +26,11 @@ from .batching import SeqDataLoader, bptt_batches, bptt_batchify
 from .checks import check_int, check_number
 from .runs import Timer, set_seed
 from .torch_rnn import RNNLM
-from .torch_train import (clip_gradients, count_parameters, detach_state,
+from .torch_train import (as_ids, clip_gradients, count_parameters, detach_state,
                           perplexity, sample_next_token)
 
 __all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
            "next_token_probs"]
-
-
-def _ids(array, device) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(array), dtype=torch.long, device=device)
 
 
 def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
@@ -67,7 +62,7 @@ def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
     state, nll_sum, num_tokens, grad_norms = None, 0.0, 0, []
     timer = Timer()
     for X, Y in train_iter:
-        X, Y = _ids(X, device), _ids(Y, device)                 # (B, T) each
+        X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
         state = None if use_random_iter else detach_state(state)
         logits, state = model(X, state)                         # (B, T, V)
         loss = loss_fn(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
@@ -107,7 +102,7 @@ def evaluate_perplexity(model: nn.Module, ids: Sequence[int], batch_size: int,
     data = bptt_batchify(ids, batch_size)                       # (B, L)
     state, nll_sum, num_tokens = None, 0.0, 0
     for X, Y in bptt_batches(data, num_steps):
-        X, Y = _ids(X, device), _ids(Y, device)                 # (B, T) each
+        X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
         logits, state = model(X, state)                         # (B, T, V)
         nll_sum += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                    Y.reshape(-1), reduction="sum").item()
@@ -222,7 +217,7 @@ def next_token_probs(prefix, model: nn.Module, vocab, device,
         raise ValueError(f"temperature must be positive, got {temperature}")
     was_training = model.training
     model.eval()
-    logits, _ = model(_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
+    logits, _ = model(as_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
     model.train(was_training)
     return torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
 
@@ -260,11 +255,11 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
     was_training = model.training
     model.eval()
     tokens = list(prefix)
-    logits, state = model(_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
+    logits, state = model(as_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
     for _ in range(num_preds):
         index = sample_next_token(logits[0, -1], temperature, generator)  # from (V,)
         tokens.append(vocab.to_tokens(index))
-        logits, state = model(_ids([[index]], device), state)   # (1, 1, V)
+        logits, state = model(as_ids([[index]], device), state)  # (1, 1, V)
     model.train(was_training)
     return sep.join(tokens)
 

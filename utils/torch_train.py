@@ -1,17 +1,26 @@
 """PyTorch training primitives shared by every PyTorch chapter.
 
-Small, framework-specific pieces that several training loops need: clipping, state
-detaching, perplexity, parameter counts. The loops themselves live with the models
+Small, framework-specific pieces that several training loops need: ids as tensors,
+clipping, state detaching, perplexity, parameter counts. The loops themselves live with the models
 they train (``utils.torch_rnn``, ``utils.torch_lm``, ``utils.torch_classify``).
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from .checks import check_number
+
+
+def as_ids(data, device) -> torch.Tensor:
+    """Token ids (a NumPy array, a list or a tensor) as an int64 tensor on ``device``.
+
+    Every PyTorch loop of the book converts its NumPy minibatches here, at the edge.
+    """
+    return torch.as_tensor(np.asarray(data), dtype=torch.long, device=device)
 
 
 def clip_gradients(params, max_norm: float) -> float:
