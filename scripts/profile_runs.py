@@ -33,7 +33,7 @@ Speed comparison (``--speed``): the chapter-7 model (2 x 1500 LSTM, tied weights
 and ``results/full/07-speed.json`` records both validation perplexities, both training
 throughputs (tokens/s, first epoch left out as warm-up), the speed-up, and the
 achieved FLOP/s as a fraction of the GPU's dense bf16 peak (FLOPs per token from
-``utils.torch_lm.lm_flops_per_token``). ``--smoke`` runs the same code for a few
+``utils.torch.lm.lm_flops_per_token``). ``--smoke`` runs the same code for a few
 batches of a tiny model on the CPU and writes its record to a temporary folder (or
 ``--results-dir``), marked ``quick``: it checks the code, it measures nothing.
 """
@@ -167,7 +167,7 @@ def measure(cfg: SpeedConfig, train_ids, valid_ids, vocab_size: int, device,
     import torch
 
     import utils
-    from utils import torch_lm
+    from utils.torch import lm as torch_lm
 
     utils.set_seed(0)
     model = torch_lm.WordLM(vocab_size, cfg.embed_size, cfg.num_hiddens,

@@ -8,8 +8,8 @@ import torch
 
 import utils
 from utils import checks
-from utils.torch_rnn_train import predict
-from utils.torch_train import clip_gradients
+from utils.torch.train import predict
+from utils.torch.core import clip_gradients
 
 
 @pytest.mark.parametrize("value, error, words", [
@@ -112,7 +112,7 @@ def test_predict_checks_num_preds_and_temperature():
 
 
 def test_train_checks_epochs_and_learning_rate():
-    from utils.torch_rnn_train import train
+    from utils.torch.train import train
     with pytest.raises(ValueError, match="num_epochs must be at least 1, got 0"):
         train(None, [], [1, 2, 3], num_epochs=0, lr=1.0, device="cpu")
     with pytest.raises(ValueError, match="lr must be greater than 0.0"):

@@ -1,4 +1,4 @@
-"""utils.mxnet_compat: the names NumPy removed that MXNet 1.9 reads, restored.
+"""utils.mxnet: the names NumPy removed that MXNet 1.9 reads, restored.
 
 These tests use a stand-in module shaped like NumPy 2 (the real NumPy's types and
 functions, without the removed names), so they run on any installed NumPy and need
@@ -10,7 +10,7 @@ import types
 import numpy as np
 import pytest
 
-from utils import mxnet_compat
+import utils.mxnet as mxnet_compat
 
 
 def _numpy_like(version: str) -> types.ModuleType:

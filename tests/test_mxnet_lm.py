@@ -1,11 +1,11 @@
-"""Tests of utils.mxnet_compat and utils.mxnet_lm, skipped where MXNet cannot import."""
+"""Tests of utils.mxnet and utils.mxnet.lm, skipped where MXNet cannot import."""
 import math
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from utils.mxnet_compat import import_mxnet
+from utils.mxnet import import_mxnet
 
 try:
     mx, nlp = import_mxnet()
@@ -16,7 +16,7 @@ from mxnet import gluon  # noqa: E402
 
 from utils import bptt_batchify  # noqa: E402
 from utils.lm_compare import reference_weights  # noqa: E402
-from utils.mxnet_lm import (ReferenceLM, detach, epoch_batches, evaluate,  # noqa: E402
+from utils.mxnet.lm import (ReferenceLM, detach, epoch_batches, evaluate,  # noqa: E402
                             load_reference_weights, save_parameters_atomic,
                             token_nll, train_reference_lm, train_step)
 
@@ -176,7 +176,7 @@ def test_standard_lstm_lm_200_output_shapes():
 
 
 def test_split_windows_score_every_token_but_the_first_of_each_row():
-    from utils.mxnet_lm import split_windows
+    from utils.mxnet.lm import split_windows
 
     ids = np.arange(43) % V                  # 43 tokens, 3 rows of 14, 1 left over
     windows = split_windows(ids, batch_size=3, num_steps=5)
@@ -198,7 +198,7 @@ def test_import_mxnet_uses_every_usable_core_unless_told_otherwise():
 
     from utils.runs import usable_cores
 
-    code = ("import ctypes, os; from utils.mxnet_compat import import_mxnet; "
+    code = ("import ctypes, os; from utils.mxnet import import_mxnet; "
             "import_mxnet(); "
             "print(ctypes.CDLL('libgomp.so.1').omp_get_max_threads(), "
             "os.environ.get('OMP_NUM_THREADS', 'unset'))")

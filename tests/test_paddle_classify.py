@@ -1,11 +1,11 @@
-"""Tests of utils.paddle_classify: padded steps never leak into the encoder's output;
+"""Tests of utils.paddle.classify: padded steps never leak into the encoder's output;
 training keeps the weights of the best validation epoch."""
 import numpy as np
 import pytest
 
 pytest.importorskip("paddle")
 from utils.classify_data import ClassifyLoader, best_epoch  # noqa: E402
-from utils.paddle_classify import (DIRECTIONS, POOLING_TYPES, LSTMEncoder,  # noqa: E402
+from utils.paddle.classify import (DIRECTIONS, POOLING_TYPES, LSTMEncoder,  # noqa: E402
                                    LSTMModel, MeanOverTimeLSTM, evaluate_accuracy,
                                    paddle, to_tensor, train_classifier)
 

@@ -1,4 +1,4 @@
-"""Tests of utils.paddle_lm (skipped when PaddlePaddle is not installed)."""
+"""Tests of utils.paddle.lm (skipped when PaddlePaddle is not installed)."""
 import math
 import warnings
 from types import SimpleNamespace
@@ -9,7 +9,7 @@ import pytest
 import utils
 from utils.lm_compare import reference_weights
 
-paddle_lm = pytest.importorskip("utils.paddle_lm")
+paddle_lm = pytest.importorskip("utils.paddle.lm")
 paddle = paddle_lm.paddle
 F = paddle.nn.functional
 
@@ -22,7 +22,7 @@ def tiny_model(**kwargs):
 
 
 def test_mkl_avx2_override_only_on_amd_with_avx2(tmp_path):
-    from utils.paddle_compat import wants_mkl_avx2_override
+    from utils.paddle import wants_mkl_avx2_override
 
     def cpuinfo(vendor, flags):
         path = tmp_path / f"{vendor}-{len(flags)}"
@@ -37,7 +37,7 @@ def test_mkl_avx2_override_only_on_amd_with_avx2(tmp_path):
 
 
 def test_import_paddle_hides_the_ccache_warning():
-    from utils.paddle_compat import import_paddle
+    from utils.paddle import import_paddle
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

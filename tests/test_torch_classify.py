@@ -1,4 +1,4 @@
-"""Tests of utils.torch_classify: padding never changes a prediction; predict is robust;
+"""Tests of utils.torch.classify: padding never changes a prediction; predict is robust;
 training keeps the weights of the best validation epoch."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 
 from utils.classify_data import PAD_TOKEN, ClassifyLoader, best_epoch
 from utils.text import Vocab
-from utils.torch_classify import (POOLINGS, BagOfEmbeddings, SentimentLSTM,
+from utils.torch.classify import (POOLINGS, BagOfEmbeddings, SentimentLSTM,
                                   evaluate_accuracy, masked_pool, predict_sentiment,
                                   train_classifier)
 

@@ -1,4 +1,4 @@
-"""Tests of utils.torch_ddp: row sharding, the torchrun command, and a launcher that
+"""Tests of utils.torch.distributed: row sharding, the torchrun command, and a launcher that
 leaves no process behind."""
 import sys
 import time
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from utils import bptt_batchify
-from utils.torch_ddp import (free_port, launch, processes_running, read_json_lines,
+from utils.torch.distributed import (free_port, launch, processes_running, read_json_lines,
                              shard_rows, torchrun_command)
 
 

@@ -1,4 +1,4 @@
-"""Tests of utils.torch_lm (and of the PTB corpus helper it is trained on)."""
+"""Tests of utils.torch.lm (and of the PTB corpus helper it is trained on)."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import utils
-from utils import torch_lm, torch_train
+from utils.torch import core as torch_core, lm as torch_lm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def test_tying_shares_one_parameter():
     tied, untied = tiny_model(tie=True), tiny_model(tie=False)
     assert tied.decoder.weight is tied.embedding.weight
     assert untied.decoder.weight is not untied.embedding.weight
-    assert (torch_train.count_parameters(untied) - torch_train.count_parameters(tied)
+    assert (torch_core.count_parameters(untied) - torch_core.count_parameters(tied)
             == 12 * 8)
     with pytest.raises(ValueError, match="embed_size == num_hiddens"):
         torch_lm.WordLM(12, 8, 16, tie_weights=True)

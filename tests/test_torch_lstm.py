@@ -1,9 +1,9 @@
-"""Tests of utils.torch_lstm: a stack of LSTMCells equals nn.LSTM; hand-set gates."""
+"""Tests of utils.torch.lstm: a stack of LSTMCells equals nn.LSTM; hand-set gates."""
 import pytest
 import torch
 from torch import nn
 
-from utils.torch_lstm import StackedLSTMCells, hand_set_lstm_cell
+from utils.torch.lstm import StackedLSTMCells, hand_set_lstm_cell
 
 T, B, E, H, L = 7, 3, 5, 4, 2
 
@@ -84,10 +84,10 @@ def test_hand_set_gate_in_between_and_errors():
 from dataclasses import dataclass  # noqa: E402
 
 from utils.text import Vocab  # noqa: E402
-from utils.torch_lstm import generate_by_rereading, left_context_scores  # noqa: E402
-from utils.torch_rnn_train import fit_char_lm, lm_metrics  # noqa: E402
-from utils.torch_rnn import RNNLM  # noqa: E402
-from utils.torch_rnn_train import predict  # noqa: E402
+from utils.torch.lstm import generate_by_rereading, left_context_scores  # noqa: E402
+from utils.torch.train import fit_char_lm, lm_metrics  # noqa: E402
+from utils.torch.rnn import RNNLM  # noqa: E402
+from utils.torch.train import predict  # noqa: E402
 
 TEXT = "the time machine is a story about a time traveller " * 20
 VOCAB = Vocab(list(TEXT))

@@ -1,4 +1,4 @@
-"""Tests of utils.torch_rnn and utils.torch_rnn_train."""
+"""Tests of utils.torch.rnn and utils.torch.train."""
 import math
 
 import pytest
@@ -8,11 +8,11 @@ from torch import nn
 from utils.batching import SeqDataLoader
 from utils.plot import LiveCurves
 from utils.text import Vocab
-from utils.torch_rnn import (GRUScratch, LSTMScratch, RNNLM, RNNScratch, begin_state,
+from utils.torch.rnn import (GRUScratch, LSTMScratch, RNNLM, RNNScratch, begin_state,
                              load_from_torch_layer)
-from utils.torch_rnn_train import (evaluate_perplexity, next_token_probs, predict,
+from utils.torch.train import (evaluate_perplexity, next_token_probs, predict,
                                    train, train_epoch)
-from utils.torch_train import detach_state
+from utils.torch.core import detach_state
 
 T, B, E, H = 7, 3, 5, 4
 

@@ -1,10 +1,10 @@
-"""Tests of utils.torch_train: gradient clipping."""
+"""Tests of utils.torch.core: gradient clipping."""
 import math
 
 import pytest
 import torch
 
-from utils.torch_train import clip_gradients
+from utils.torch.core import clip_gradients
 
 
 def params_with_grads(*grads):
@@ -42,7 +42,7 @@ def test_clip_gradients_norm_is_accurate_on_a_large_float32_gradient():
 def test_as_ids_makes_int64_tensors_from_arrays_lists_and_tensors():
     import numpy as np
 
-    from utils.torch_train import as_ids
+    from utils.torch.core import as_ids
     for data in (np.array([[1, 2], [3, 4]], dtype=np.int32), [[1, 2], [3, 4]],
                  torch.tensor([[1, 2], [3, 4]])):
         ids = as_ids(data, "cpu")

@@ -1,9 +1,19 @@
 """Shared code of the book *Sequence Models for Text*.
 
-``import utils`` imports no deep-learning framework: the framework-specific helpers live
-in ``utils.torch_*``, ``utils.mxnet_*`` and ``utils.paddle_*`` and are imported by the
-chapters that use them. Importing has no side effects (no seeding, no downloads, no
-plotting style).
+``import utils`` imports no deep-learning framework. The framework layer has one
+subpackage per framework, each with the same slots, imported by the chapters that use
+it:
+
+* ``utils.torch``: ``core`` (ids at the edge, clipping, state detaching, sampling),
+  ``rnn`` (the from-scratch RNN, GRU and LSTM), ``lstm`` (LSTM cells and stacks),
+  ``train`` (the character models' loop), ``lm`` (the word models and their loop),
+  ``classify``, ``reference`` (the framework comparison's trainer), ``distributed``;
+* ``utils.mxnet``: its ``__init__`` imports MXNet with the shims it needs
+  (``import_mxnet``); ``lm``;
+* ``utils.paddle``: its ``__init__`` imports Paddle quietly, with MKL and threads set
+  (``import_paddle``); ``lm``, ``classify``.
+
+Importing ``utils`` has no side effects (no seeding, no downloads, no plotting style).
 """
 from .bag_of_ngrams import NBLogisticRegression, nb_log_count_ratio, select_C
 from .baselines import char_ngram_baseline, unigram_perplexity

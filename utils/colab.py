@@ -12,7 +12,7 @@ must therefore *add* and never *change*:
   those of its own requirements that are missing are installed, under a constraints
   file that holds every installed package at its installed version. MXNet 1.9.1 and
   GluonNLP 0.10.0 declare ``numpy<2`` but run on NumPy 2 with the names
-  ``utils.mxnet_compat`` restores, so their requirements are not followed at all;
+  ``utils.mxnet`` restores, so their requirements are not followed at all;
 * nothing asks for a restart, and ``setup`` returns one line saying what it did.
 
 ``setup_cell(frameworks)`` is the text of that cell; a test checks that every chapter's

@@ -53,9 +53,9 @@ from .text import load_ptb_corpus
 
 # framework -> (the module with train_reference_lm, the package whose version to report)
 FRAMEWORKS = {
-    "torch": ("utils.torch_lm_reference", "torch"),
-    "mxnet": ("utils.mxnet_lm", "mxnet"),
-    "paddle": ("utils.paddle_lm", "paddle"),
+    "torch": ("utils.torch.reference", "torch"),
+    "mxnet": ("utils.mxnet.lm", "mxnet"),
+    "paddle": ("utils.paddle.lm", "paddle"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 

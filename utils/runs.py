@@ -60,8 +60,8 @@ def framework_sees_gpu(framework: str = "torch") -> bool:
     """Whether ``framework`` itself can train on a CUDA GPU here.
 
     PyTorch is asked directly (``cuda_available``). MXNet and Paddle are asked only
-    once a chapter has imported them (through ``utils.mxnet_compat`` or
-    ``utils.paddle_compat``, which apply what their import needs); before that they
+    once a chapter has imported them (through ``utils.mxnet`` or
+    ``utils.paddle``, which apply what their import needs); before that they
     count as seeing no GPU. Their pip wheels are CPU builds, so on a GPU machine
     (Colab's GPU runtime, say) PyTorch may see a GPU that they cannot use.
     """

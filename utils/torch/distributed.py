@@ -32,7 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import check_int
+from ..checks import check_int
 
 
 def shard_rows(data: np.ndarray, rank: int, world_size: int) -> np.ndarray:

@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .classify_data import SENTIMENTS, _check_cut, check_training_args, encode_texts
-from .batching import pad_batch
-from .runs import Accumulator
-from .torch_train import clip_gradients
+from ..classify_data import SENTIMENTS, _check_cut, check_training_args, encode_texts
+from ..batching import pad_batch
+from ..runs import Accumulator
+from .core import clip_gradients
 
 POOLINGS = ("last", "mean", "max")
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .paddle_compat import import_paddle
-from .classify_data import check_training_args
-from .paddle_lm import to_tensor
-from .runs import Accumulator
+from . import import_paddle
+from ..classify_data import check_training_args
+from .lm import to_tensor
+from ..runs import Accumulator
 
 paddle = import_paddle()
 nn = paddle.nn

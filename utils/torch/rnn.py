@@ -20,7 +20,7 @@ the zero state for any of them. A module written elsewhere works with both when 
 the attributes ``input_size``, ``num_hiddens`` (or ``hidden_size``), ``num_layers``,
 ``bidirectional`` and, for a model with a memory cell, ``has_cell_state = True``.
 
-The training loop, evaluation and text generation are in ``utils.torch_rnn_train``.
+The training loop, evaluation and text generation are in ``utils.torch.train``.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ Two users share the pieces of this module:
 
 Both go through the same ``train_step`` (forward, per-token cross entropy, backward,
 ``gluon.utils.clip_global_norm``, ``Trainer.step``), ``detach`` and ``evaluate``.
-Importing this module imports MXNet (through ``utils.mxnet_compat``).
+Importing this module imports MXNet (through ``utils.mxnet``).
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .batching import bptt_batches, bptt_batchify
-from .checks import check_lr_decay
-from .lm_compare import checked_weights
-from .mxnet_compat import import_mxnet
-from .runs import set_seed
+from ..batching import bptt_batches, bptt_batchify
+from ..checks import check_lr_decay
+from ..lm_compare import checked_weights
+from . import import_mxnet
+from ..runs import set_seed
 
 mx, nlp = import_mxnet()
 from mxnet import autograd, gluon  # noqa: E402  (after the shims of import_mxnet)

@@ -1,8 +1,8 @@
 """The framework comparison's reference language model, trained in PyTorch.
 
 ``train_reference_lm`` is the PyTorch entry of ``utils.lm_compare``: the same model,
-initialisation, loss, optimiser and batches as its MXNet (``utils.mxnet_lm``) and
-Paddle (``utils.paddle_lm``) counterparts. The model is the chapter's ``WordLM``
+initialisation, loss, optimiser and batches as its MXNet (``utils.mxnet.lm``) and
+Paddle (``utils.paddle.lm``) counterparts. The model is the chapter's ``WordLM``
 (untied), started from the weights that every framework in the comparison loads.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .batching import bptt_batches
-from .lm_compare import checked_weights
-from .torch_lm import WordLM, evaluate, to_device_stream
-from .torch_train import clip_gradients, detach_state
+from ..batching import bptt_batches
+from ..lm_compare import checked_weights
+from .lm import WordLM, evaluate, to_device_stream
+from .core import clip_gradients, detach_state
 
 
 def load_reference_weights_(model: WordLM, weights: dict) -> None:

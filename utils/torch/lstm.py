@@ -9,7 +9,7 @@
   with nothing to the right of the predicted token, which exposes a bidirectional
   network trained as a language model.
 
-The from-scratch LSTM and the language-model wrapper live in ``utils.torch_rnn``.
+The from-scratch LSTM and the language-model wrapper live in ``utils.torch.rnn``.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .torch_rnn_train import next_token_probs
-from .torch_train import perplexity
+from .train import next_token_probs
+from .core import perplexity
 
 
 class StackedLSTMCells(nn.Module):

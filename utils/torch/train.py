@@ -1,4 +1,4 @@
-"""Train, evaluate and sample the recurrent language models of ``utils.torch_rnn``.
+"""Train, evaluate and sample the recurrent language models of ``utils.torch.rnn``.
 
 * ``train_epoch`` runs one epoch of truncated backpropagation through time;
 * ``train`` runs several, measures validation perplexity after each, adds a point
@@ -22,11 +22,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .batching import SeqDataLoader, bptt_batches, bptt_batchify
-from .checks import check_int, check_number
-from .runs import Timer, set_seed
-from .torch_rnn import RNNLM
-from .torch_train import (as_ids, clip_gradients, count_parameters, detach_state,
+from ..batching import SeqDataLoader, bptt_batches, bptt_batchify
+from ..checks import check_int, check_number
+from ..runs import Timer, set_seed
+from .rnn import RNNLM
+from .core import (as_ids, clip_gradients, count_parameters, detach_state,
                           perplexity, sample_next_token)
 
 __all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
@@ -283,7 +283,7 @@ def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
             ``None``.
 
     Returns:
-        ``(model, history)``, ``history`` as ``utils.torch_rnn_train.train`` returns.
+        ``(model, history)``, ``history`` as ``utils.torch.train.train`` returns.
     """
     set_seed(cfg.seed)
     model = RNNLM(make_rnn(), vocab_size, dropout=cfg.dropout).to(device)

@@ -2,7 +2,7 @@
 
 Small, framework-specific pieces that several training loops need: ids as tensors,
 clipping, state detaching, perplexity, parameter counts. The loops themselves live with the models
-they train (``utils.torch_rnn``, ``utils.torch_lm``, ``utils.torch_classify``).
+they train (``utils.torch.rnn``, ``utils.torch.lm``, ``utils.torch.classify``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_number
+from ..checks import check_number
 
 
 def as_ids(data, device) -> torch.Tensor:

@@ -24,7 +24,7 @@ import os
 import sys
 import warnings
 
-from .runs import usable_cores
+from ..runs import usable_cores
 
 
 def _cpu_flags_and_vendor(cpuinfo: str = "/proc/cpuinfo") -> tuple[set[str], str]:

@@ -35,9 +35,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .batching import bptt_batches
-from .checks import check_lr_decay
-from .torch_train import (as_ids, clip_gradients, detach_state, perplexity,
+from ..batching import bptt_batches
+from ..checks import check_lr_decay
+from .core import (as_ids, clip_gradients, detach_state, perplexity,
                           sample_next_token)
 
 LOSS_CONVENTIONS = ("token_mean", "sum_steps_mean_batch")

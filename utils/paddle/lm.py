@@ -28,11 +28,11 @@ import time
 
 import numpy as np
 
-from .batching import bptt_batches
-from .checks import check_int, check_lr_decay, check_number
-from .lm_compare import checked_weights
-from .paddle_compat import import_paddle
-from .runs import cpu_name
+from ..batching import bptt_batches
+from ..checks import check_int, check_lr_decay, check_number
+from ..lm_compare import checked_weights
+from . import import_paddle
+from ..runs import cpu_name
 
 paddle = import_paddle()
 nn = paddle.nn

@@ -32,7 +32,7 @@ import importlib.util
 import os
 import sys
 
-from .runs import usable_cores
+from ..runs import usable_cores
 
 INSTALL_HINT = ('Install the MXNet extra with  pip install -e ".[mxnet]"  (it pins '
                 "mxnet 1.9.1, gluonnlp 0.10.0 and numpy 1.26.4).")
