@@ -10,6 +10,7 @@ import utils
 from utils.lm_compare import reference_weights
 
 paddle_lm = pytest.importorskip("utils.paddle.lm")
+to_tensor = pytest.importorskip("utils.paddle.core").to_tensor
 paddle = paddle_lm.paddle
 F = paddle.nn.functional
 
@@ -47,7 +48,7 @@ def test_import_paddle_hides_the_ccache_warning():
 
 def test_rnnlm_shapes():
     model = tiny_model()
-    X = paddle_lm.to_tensor(np.zeros((3, 7), dtype=np.int64))
+    X = to_tensor(np.zeros((3, 7), dtype=np.int64))
     logits, (h, c) = model(X)
     assert list(logits.shape) == [3, 7, 50]
     assert list(h.shape) == [2, 3, 12] and list(c.shape) == [2, 3, 12]
@@ -58,19 +59,19 @@ def test_rnnlm_carries_the_state_across_windows():
     model = tiny_model()
     model.eval()
     ids = np.random.default_rng(0).integers(0, 50, size=(2, 10))
-    whole, _ = model(paddle_lm.to_tensor(ids))
-    first, state = model(paddle_lm.to_tensor(ids[:, :4]))
-    second, _ = model(paddle_lm.to_tensor(ids[:, 4:]), state)
+    whole, _ = model(to_tensor(ids))
+    first, state = model(to_tensor(ids[:, :4]))
+    second, _ = model(to_tensor(ids[:, 4:]), state)
     joined = np.concatenate([first.numpy(), second.numpy()], axis=1)
     np.testing.assert_allclose(joined, whole.numpy(), rtol=1e-5, atol=1e-6)
-    fresh, _ = model(paddle_lm.to_tensor(ids[:, 4:]))
+    fresh, _ = model(to_tensor(ids[:, 4:]))
     assert not np.allclose(fresh.numpy(), second.numpy())
 
 
 def test_loss_for_lm_is_num_steps_times_the_token_mean():
     rng = np.random.default_rng(1)
     logits = paddle.to_tensor(rng.normal(size=(4, 6, 11)).astype(np.float32))
-    labels = paddle_lm.to_tensor(rng.integers(0, 11, size=(4, 6)))
+    labels = to_tensor(rng.integers(0, 11, size=(4, 6)))
     summed = float(paddle_lm.CrossEntropyLossForLm()(logits, labels))
     mean = float(F.cross_entropy(logits, labels.unsqueeze(-1)))
     assert summed == pytest.approx(6 * mean, rel=1e-5)

@@ -11,7 +11,7 @@ it:
 * ``utils.mxnet``: its ``__init__`` imports MXNet with the shims it needs
   (``import_mxnet``); ``lm``;
 * ``utils.paddle``: its ``__init__`` imports Paddle quietly, with MKL and threads set
-  (``import_paddle``); ``lm``, ``classify``.
+  (``import_paddle``); ``core`` (the device, ids as tensors), ``lm``, ``classify``.
 
 Importing ``utils`` has no side effects (no seeding, no downloads, no plotting style).
 """

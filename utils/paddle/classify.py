@@ -20,7 +20,7 @@ import numpy as np
 
 from . import import_paddle
 from ..classify_data import check_training_args
-from .lm import to_tensor
+from .core import to_tensor
 from ..runs import Accumulator
 
 paddle = import_paddle()

@@ -32,24 +32,11 @@ from ..batching import bptt_batches
 from ..checks import check_int, check_lr_decay, check_number
 from ..lm_compare import checked_weights
 from . import import_paddle
-from ..runs import cpu_name
+from .core import to_tensor
 
 paddle = import_paddle()
 nn = paddle.nn
 F = paddle.nn.functional
-
-
-def select_device() -> str:
-    """Train on the first GPU when this Paddle build sees one, else on the CPU.
-
-    Returns:
-        a readable name of the device (``CPU (2 cores)`` or the GPU's name).
-    """
-    if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0:
-        paddle.set_device("gpu:0")
-        return paddle.device.cuda.get_device_name(0)
-    paddle.set_device("cpu")
-    return cpu_name()
 
 
 def _uniform_attr(init_scale: float):
@@ -122,11 +109,6 @@ class CrossEntropyLossForLm(nn.Layer):
         token_losses = F.cross_entropy(logits, labels.unsqueeze(-1),
                                        reduction="none").squeeze(-1)  # (B, T)
         return token_losses.mean(axis=0).sum()
-
-
-def to_tensor(ids: np.ndarray):
-    """Token ids (a NumPy array) as a Paddle int64 tensor."""
-    return paddle.to_tensor(np.ascontiguousarray(ids, dtype=np.int64))
 
 
 def load_reference_weights(model: RnnLm, weights: dict) -> None:
