@@ -138,10 +138,11 @@ def cell_source(module_path: str, qualified: str, cells: list[dict], index: int)
     for part in parts:
         obj = getattr(obj, part)
     definition = textwrap.dedent(inspect.getsource(obj)).rstrip("\n")
-    if inspect.isclass(obj):
-        codes = [f.__code__ for f in vars(obj).values() if inspect.isfunction(f)]
+    if inspect.isclass(obj):  # decorated functions: the code is the wrapped one's
+        codes = [inspect.unwrap(f).__code__ for f in vars(obj).values()
+                 if inspect.isfunction(f)]
     else:
-        codes = [obj.__code__]
+        codes = [inspect.unwrap(obj).__code__]
     needed = set().union(*(_global_names(code) for code in codes))
     needed |= _definition_time_names(definition)
     bound = _bound_before(cells, index)
