@@ -72,6 +72,24 @@ _WIKITEXT = (
     "word_language_model/data/wikitext-2/"
 )
 
+_GLOVE_SHA1 = {50: "0b8703943ccdb6eb788e6f091b8946e82231bc4d",   # as d2l publishes them
+               100: "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a"}
+GLOVE_DIMS = tuple(_GLOVE_SHA1)
+
+
+def _glove_spec(dim: int, sha1: str) -> DatasetSpec:
+    """One size of the GloVe 6B vectors: a zip holding ``glove.6B.<dim>d/vec.txt``."""
+    name = f"glove.6B.{dim}d"
+    return DatasetSpec(
+        name=f"glove.6b.{dim}d",
+        files=(RemoteFile(f"{_D2L}{name}.zip", sha1, f"{name}.zip"),),
+        unpack="zip",
+        folder=name,
+        description=f"GloVe 6B word vectors, {dim} dimensions (Pennington et al., 2014)",
+        expected=("vec.txt",),
+    )
+
+
 REGISTRY: dict[str, DatasetSpec] = {
     "time_machine": DatasetSpec(
         name="time_machine",
@@ -111,25 +129,7 @@ REGISTRY: dict[str, DatasetSpec] = {
     # Wikipedia 2014 + Gigaword 5). Stanford's glove.6B.zip bundles four sizes in one
     # 822 MB archive; the d2l-data bucket serves each size alone, as a folder holding
     # vec.txt (one word and its numbers per line), with a published sha1.
-    "glove.6b.50d": DatasetSpec(
-        name="glove.6b.50d",
-        files=(RemoteFile(_D2L + "glove.6B.50d.zip",
-                          "0b8703943ccdb6eb788e6f091b8946e82231bc4d", "glove.6B.50d.zip"),),
-        unpack="zip",
-        folder="glove.6B.50d",
-        description="GloVe 6B word vectors, 50 dimensions (Pennington et al., 2014)",
-        expected=("vec.txt",),
-    ),
-    "glove.6b.100d": DatasetSpec(
-        name="glove.6b.100d",
-        files=(RemoteFile(_D2L + "glove.6B.100d.zip",
-                          "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a",
-                          "glove.6B.100d.zip"),),
-        unpack="zip",
-        folder="glove.6B.100d",
-        description="GloVe 6B word vectors, 100 dimensions (Pennington et al., 2014)",
-        expected=("vec.txt",),
-    ),
+    **{f"glove.6b.{dim}d": _glove_spec(dim, sha1) for dim, sha1 in _GLOVE_SHA1.items()},
     "aclImdb": DatasetSpec(
         name="aclImdb",
         files=(RemoteFile(_D2L + "aclImdb_v1.tar.gz",
@@ -454,9 +454,6 @@ def read_imdb(split: str = "train", cache: str | os.PathLike | None = None
             texts.append(path.read_text(encoding="utf-8"))
             labels.append(label)
     return texts, labels
-
-
-GLOVE_DIMS = (50, 100)
 
 
 def read_glove(dim: int = 50, cache: str | os.PathLike | None = None,
