@@ -3,7 +3,7 @@ training keeps the weights of the best validation epoch."""
 import numpy as np
 import pytest
 
-pytest.importorskip("paddle")
+pytest.importorskip("utils.paddle.classify")  # imports paddle through import_paddle
 from utils.classify_data import ClassifyLoader, best_epoch  # noqa: E402
 from utils.paddle.classify import (DIRECTIONS, POOLING_TYPES, LSTMEncoder,  # noqa: E402
                                    LSTMModel, MeanOverTimeLSTM, evaluate_accuracy,

@@ -1,5 +1,6 @@
 """Tests of utils.paddle.lm (skipped when PaddlePaddle is not installed)."""
 import math
+import json
 import warnings
 from types import SimpleNamespace
 
@@ -44,6 +45,28 @@ def test_import_paddle_hides_the_ccache_warning():
         warnings.simplefilter("always")
         assert import_paddle() is paddle
     assert not any("ccache" in str(w.message) for w in caught)
+
+
+def test_import_paddle_leaves_the_environment_as_it_was():
+    """``import paddle`` writes OMP_NUM_THREADS=1 and CUSTOM_DEVICE_ROOT; import_paddle
+    puts them back, so a kernel or worker started afterwards does not inherit them.
+    Only MKL_DEBUG_CPU_TYPE may stay (MKL reads it at its first product)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, os; before = dict(os.environ); "
+            "from utils.paddle import import_paddle; import_paddle(); "
+            "print(json.dumps(sorted(k for k in set(before) | set(os.environ) "
+            "if before.get(k) != os.environ.get(k))))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "CUSTOM_DEVICE_ROOT", "MKL_DEBUG_CPU_TYPE")}
+    env["PYTHONPATH"] = root
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root,
+                          capture_output=True, text=True, check=True)
+    changed = set(json.loads(done.stdout.splitlines()[-1]))
+    assert changed <= {"MKL_DEBUG_CPU_TYPE"}, changed
 
 
 def test_rnnlm_shapes():

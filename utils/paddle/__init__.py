@@ -17,6 +17,12 @@ Three things happen around ``import paddle``:
   with it MKL) is first imported.
 * **Threads.** Paddle's CPU kernels use one thread unless told otherwise; the book gives
   them every core this process may run on.
+* **No trace in the environment.** ``import paddle`` writes ``OMP_NUM_THREADS=1`` and
+  ``CUSTOM_DEVICE_ROOT`` into ``os.environ``. Every process started afterwards inherits
+  them: a Jupyter kernel started by the same process would run PyTorch on one thread,
+  slower and with different rounding. Both are put back as they were once Paddle is
+  imported; Paddle has read them by then, and its threads are set explicitly. Only
+  ``MKL_DEBUG_CPU_TYPE`` stays, because MKL reads it at its first product, not at import.
 """
 from __future__ import annotations
 
@@ -52,6 +58,19 @@ def wants_mkl_avx2_override(cpuinfo: str = "/proc/cpuinfo") -> bool:
     return vendor == "AuthenticAMD" and "avx2" in flags
 
 
+# Variables that ``import paddle`` writes into ``os.environ`` (see the module's docstring).
+PADDLE_IMPORT_WRITES = ("OMP_NUM_THREADS", "CUSTOM_DEVICE_ROOT")
+
+
+def _restore_environment(saved: dict[str, str | None]) -> None:
+    """Put each variable in ``saved`` back to its value there (``None``: unset)."""
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def import_paddle(num_threads: int | None = None):
     """Import and return ``paddle``: quiet, with MKL's AVX2 kernels, on every core.
 
@@ -63,14 +82,19 @@ def import_paddle(num_threads: int | None = None):
     """
     warnings.filterwarnings("ignore", message=r".*No ccache found.*",
                             category=UserWarning)
-    if "paddle" not in sys.modules and "MKL_DEBUG_CPU_TYPE" not in os.environ \
+    first_import = "paddle" not in sys.modules
+    if first_import and "MKL_DEBUG_CPU_TYPE" not in os.environ \
             and wants_mkl_avx2_override():
         os.environ["MKL_DEBUG_CPU_TYPE"] = "5"  # MKL's AVX2 kernels (see above)
+    saved = {name: os.environ.get(name) for name in PADDLE_IMPORT_WRITES}
     try:
         import paddle
     except ImportError as err:
         raise ImportError(
             "PaddlePaddle is not installed. Install the book's pinned version with "
             "`pip install -e '.[paddle]'` (or `pip install paddlepaddle==3.3.1`).") from err
+    finally:
+        if first_import:
+            _restore_environment(saved)
     paddle.base.core.set_num_threads(num_threads or usable_cores())
     return paddle
