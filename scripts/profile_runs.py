@@ -167,25 +167,32 @@ def measure(cfg: SpeedConfig, train_ids, valid_ids, vocab_size: int, device,
     import torch
 
     import utils
-    from utils.torch import lm as torch_lm
+    from utils.torch import lm as torch_lm, train as torch_train
+    from utils.torch.core import as_ids
 
     utils.set_seed(0)
     model = torch_lm.WordLM(vocab_size, cfg.embed_size, cfg.num_hiddens,
                             cfg.num_layers, cfg.dropout, tie_weights=True).to(device)
-    train = torch_lm.to_device_stream(utils.bptt_batchify(train_ids, cfg.batch_size),
-                                      device)
-    valid = torch_lm.to_device_stream(utils.bptt_batchify(valid_ids, 10), device)
-    use_bf16 = cfg.bf16 and torch_lm.bf16_autocast_works(model, device)
-    optimizer = torch_lm.make_optimizer(model, cfg.lr, cfg.fused_optimizer, device)
-    step_model = torch.compile(model) if cfg.compile_model else model
-    epochs = [torch_lm.train_epoch(step_model, train, optimizer, cfg, use_bf16,
-                                   max_batches) for _ in range(num_epochs)]
+    train = utils.BPTTWindows(as_ids(utils.bptt_batchify(train_ids, cfg.batch_size),
+                                     device), cfg.num_steps)
+    valid = as_ids(utils.bptt_batchify(valid_ids, 10), device)
+    run = torch_train.TrainConfig(num_epochs=num_epochs, lr=cfg.lr, optimizer="sgd",
+                                  clip=cfg.clip, loss_convention=cfg.loss_convention,
+                                  bf16=cfg.bf16, fused_optimizer=cfg.fused_optimizer,
+                                  compile_model=cfg.compile_model)
+    use_bf16 = run.bf16 and torch_train.bf16_autocast_works(model, device)
+    optimizer = torch_train.make_optimizer(model, run, device)
+    step_model = torch.compile(model) if run.compile_model else model
+    epochs = [torch_train.train_epoch(step_model, train, optimizer, device, clip=run.clip,
+                                      loss_convention=run.loss_convention,
+                                      use_bf16=use_bf16, max_batches=max_batches)
+              for _ in range(num_epochs)]
     timed = epochs[1:] or epochs           # the first epoch pays for warm-up
-    tokens_per_s = (sum(e["tokens"] for e in timed)
+    tokens_per_s = (sum(e["num_tokens"] for e in timed)
                     / sum(e["seconds"] for e in timed))
     flops = torch_lm.lm_flops_per_token(vocab_size, cfg.embed_size, cfg.num_hiddens,
                                         cfg.num_layers)
-    return {"val_ppl": torch_lm.evaluate(model, valid, cfg.num_steps),
+    return {"val_ppl": torch_train.evaluate(model, valid, cfg.num_steps),
             "tokens_per_s": tokens_per_s, "flops_per_token": flops,
             "flops_per_s": flops * tokens_per_s, "bf16_used": use_bf16,
             "seconds": sum(e["seconds"] for e in epochs)}
@@ -196,8 +203,9 @@ def speed_comparison(smoke: bool = False, num_epochs: int = 3,
                      results_dir: str | os.PathLike | None = None) -> dict:
     """Measure baseline vs book path; save and return the ``07-speed`` record."""
     import utils
+    from utils.torch.core import select_device
 
-    device = utils.torch_device()
+    device = select_device()
     if not smoke and device.type != "cuda":
         raise SystemExit("--speed measures a GPU and none is visible. Run it on a "
                          "machine with CUDA, or add --smoke to check the code on a "

@@ -188,6 +188,12 @@ def test_split_windows_score_every_token_but_the_first_of_each_row():
     np.testing.assert_array_equal(Y, rows[:, 1:])  # every token but each row's first
 
 
+def test_select_device_is_the_cpu_without_a_gpu():
+    from utils.mxnet.core import select_device
+    expected = mx.gpu(0) if mx.context.num_gpus() > 0 else mx.cpu()
+    assert select_device() == expected
+
+
 def test_import_mxnet_uses_every_usable_core_unless_told_otherwise():
     """MXNet's OpenMP pool gets every usable core (read from libgomp, which MXNet
     links), and the process environment is left as it was: a leaked

@@ -1,4 +1,5 @@
-"""Tests of utils.torch.lm (and of the PTB corpus helper it is trained on)."""
+"""Tests of utils.torch.lm, of the shared loop (utils.torch.train) on a word model, and of
+the PTB corpus helper it is trained on."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,22 +13,24 @@ import pytest
 import torch
 
 import utils
-from utils.torch import core as torch_core, lm as torch_lm
+from utils.torch import core as torch_core, lm as torch_lm, train as torch_train
+from utils.torch.core import as_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
-class TinyConfig:
-    num_steps: int = 6
-    clip: float = 1.0
-    loss_convention: str = "token_mean"
-    lr: float = 1.0
-    lr_decay: float = 0.25
-    num_epochs: int = 3
-    bf16: bool = False
-    fused_optimizer: bool = False
-    compile_model: bool = False
+def tiny_config(**changes) -> torch_train.TrainConfig:
+    """The word chapter's recipe, small: SGD, decay on a plateau, windows of 6."""
+    settings = dict(num_epochs=3, lr=1.0, optimizer="sgd", clip=1.0,
+                    lr_schedule="plateau", lr_decay=0.25, eval_num_steps=6)
+    settings.update(changes)
+    return torch_train.TrainConfig(**settings)
+
+
+def windows(ids, batch_size=4, num_steps=6):
+    """A re-iterable training stream and the same stream for validation."""
+    data = as_ids(utils.bptt_batchify(ids, batch_size), "cpu")
+    return utils.BPTTWindows(data, num_steps), data
 
 
 def tiny_model(vocab_size=12, size=8, tie=True, dropout=0.0, seed=0):
@@ -84,11 +87,11 @@ def test_loss_conventions():
 
 def test_checkpoint_is_atomic_and_round_trips(tmp_path):
     model, other = tiny_model(seed=0), tiny_model(seed=1)
-    path = torch_lm.save_checkpoint(model, tmp_path / "sub" / "best.pt")
+    path = torch_core.save_checkpoint(model, tmp_path / "sub" / "best.pt")
     assert sorted(p.name for p in path.parent.iterdir()) == ["best.pt"]
-    torch_lm.save_checkpoint(model, path)  # overwriting leaves no temporary file
+    torch_core.save_checkpoint(model, path)  # overwriting leaves no temporary file
     assert sorted(p.name for p in path.parent.iterdir()) == ["best.pt"]
-    torch_lm.load_checkpoint(other, path)
+    torch_core.load_checkpoint(other, path)
     for a, b in zip(model.state_dict().values(), other.state_dict().values()):
         torch.testing.assert_close(a, b)
     assert other.decoder.weight is other.embedding.weight  # tying survives loading
@@ -96,37 +99,54 @@ def test_checkpoint_is_atomic_and_round_trips(tmp_path):
 
 def test_tiny_model_overfits_tiny_corpus(tmp_path):
     torch.manual_seed(0)
-    ids = np.tile(np.arange(12), 20)                     # a repeating pattern
-    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
+    train_batches, data = windows(np.tile(np.arange(12), 20))   # a repeating pattern
     model = tiny_model(size=16)
-    before = torch_lm.evaluate(model, data, 6)
-    cfg = TinyConfig(lr=10.0, clip=5.0, num_epochs=30)
-    history = torch_lm.fit(model, data, data, cfg, tmp_path / "lm.pt", log=None)
-    after = torch_lm.evaluate(model, data, 6)
+    before = torch_train.evaluate(model, data, 6)
+    cfg = tiny_config(lr=10.0, clip=5.0, num_epochs=30)
+    history = torch_train.fit(model, train_batches, data, cfg, "cpu",
+                              checkpoint_path=tmp_path / "lm.pt")
+    after = torch_train.evaluate(model, data, 6)
     assert before > 8 and after < 2.0, (before, after)   # 12 words; 1 is perfect
-    assert math.isclose(after, min(r["val_ppl"] for r in history), rel_tol=1e-5)
+    assert math.isclose(after, min(history["val_ppl"]), rel_tol=1e-5)
+    assert history["initial_val_ppl"] == pytest.approx(before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lm.pt"]
 
 
-def test_lr_decays_when_validation_stalls(tmp_path):
+def test_lr_decays_when_validation_stalls():
     ids = np.random.default_rng(0).integers(0, 12, 400)   # noise: nothing to learn
-    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
-    history = torch_lm.fit(tiny_model(), data, data, TinyConfig(lr=5.0, num_epochs=6),
-                           tmp_path / "lm.pt", log=None)
-    for before, after in zip(history, history[1:]):
-        expected = before["lr"] if before["improved"] else before["lr"] * 0.25
-        assert after["lr"] == pytest.approx(expected)
+    train_batches, data = windows(ids)
+    history = torch_train.fit(tiny_model(), train_batches, data,
+                              tiny_config(lr=5.0, num_epochs=6), "cpu")
+    rows = list(zip(history["lr"], history["improved"]))
+    assert not all(improved for _, improved in rows)      # the decay is exercised
+    for (lr, improved), (next_lr, _) in zip(rows, rows[1:]):
+        assert next_lr == pytest.approx(lr if improved else lr * 0.25)
+
+
+def test_sum_convention_reports_the_same_perplexity_as_token_mean():
+    """The loss convention scales the gradient, not the perplexity a run reports."""
+    ids = np.random.default_rng(1).integers(0, 12, 300)
+    train_batches, _ = windows(ids)
+    stats = {}
+    for convention in torch_lm.LOSS_CONVENTIONS:
+        model = tiny_model()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay
+        stats[convention] = torch_train.train_epoch(
+            model, train_batches, optimizer, "cpu", loss_convention=convention)
+    mean, summed = (stats[c]["train_ppl"] for c in torch_lm.LOSS_CONVENTIONS)
+    assert mean == pytest.approx(summed, rel=1e-5)
 
 
 def test_generate_is_deterministic_with_seeded_generator():
     vocab = utils.Vocab("a b c d e f g h i j k".split())
     model = tiny_model(vocab_size=len(vocab))
-    runs = [torch_lm.generate(model, vocab, "a b", 10, 1.0,
-                              torch.Generator().manual_seed(3)) for _ in range(2)]
+    runs = [torch_train.generate(model, vocab, "a b", 10, 1.0,
+                                 torch.Generator().manual_seed(3)) for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) == 12 and runs[0][:2] == ["a", "b"]
-    greedy = torch_lm.generate(model, vocab, "a", 5, temperature=0.0)
-    assert greedy == torch_lm.generate(model, vocab, "a", 5, temperature=0.0)
+    greedy = torch_train.generate(model, vocab, "a", 5, temperature=0.0)
+    assert greedy == torch_train.generate(model, vocab, ["a"], 5, temperature=0.0)
     with pytest.raises(ValueError, match="prompt"):
-        torch_lm.generate(model, vocab, "  ", 3)
+        torch_train.generate(model, vocab, "  ", 3)
 
 
 def test_flops_per_token_formula():
@@ -138,9 +158,9 @@ def test_flops_per_token_formula():
 
 
 def test_autocast_switch():
-    with torch_lm.autocast("cpu", True):
+    with torch_train.autocast("cpu", True):
         assert torch.is_autocast_enabled("cpu")
-    with torch_lm.autocast("cpu", False):
+    with torch_train.autocast("cpu", False):
         assert not torch.is_autocast_enabled("cpu")
 
 
@@ -151,28 +171,28 @@ def test_cpu_autocast_keeps_the_lstm_in_float32():
     X = torch.arange(12).reshape(2, 6) % 12
     with torch.no_grad():
         reference, _ = model(X)
-        with torch_lm.autocast("cpu", True):
+        with torch_train.autocast("cpu", True):
             logits, (h, c) = model(X)
     assert logits.dtype == torch.bfloat16 and h.dtype == torch.float32
     assert torch.allclose(logits.float(), reference, atol=0.05, rtol=0.05)
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    assert torch_lm.bf16_autocast_works(model, "cpu") == native
+    assert torch_train.bf16_autocast_works(model, "cpu") == native
 
 
-def test_fast_path_flags_fall_back_on_cpu(tmp_path):
+def test_fast_path_flags_fall_back_on_cpu():
     model = tiny_model()
-    works = torch_lm.bf16_autocast_works(model, "cpu")
+    works = torch_train.bf16_autocast_works(model, "cpu")
     assert isinstance(works, bool) and model.training
     assert all(p.grad is None for p in model.parameters())
-    data = torch_lm.to_device_stream(utils.bptt_batchify(np.arange(120) % 12, 4), "cpu")
-    optimizer = torch_lm.make_optimizer(model, 1.0, fused=True, device="cpu")
+    train_batches, data = windows(np.arange(120) % 12)
+    optimizer = torch_train.make_optimizer(model, tiny_config(fused_optimizer=True), "cpu")
     assert not optimizer.defaults["fused"]     # fused SGD is for CUDA only
-    stats = torch_lm.train_epoch(model, data, optimizer, TinyConfig(), use_bf16=works,
-                                 max_batches=2)
-    assert stats["tokens"] == 2 * 4 * 6 and math.isfinite(stats["ppl"])
+    stats = torch_train.train_epoch(model, train_batches, optimizer, "cpu",
+                                    use_bf16=works, max_batches=2)
+    assert stats["num_tokens"] == 2 * 4 * 6 and math.isfinite(stats["train_ppl"])
     lines = []
-    torch_lm.fit(model, data, data, TinyConfig(bf16=True, num_epochs=1),
-                 tmp_path / "lm.pt", log=lines.append)
+    torch_train.fit(model, train_batches, data, tiny_config(bf16=True, num_epochs=1),
+                    "cpu", log=lines.append)
     assert len(lines) == (1 if works else 2)
 
 
@@ -201,9 +221,6 @@ def test_ptb_corpus_has_eos_and_train_vocab():
     assert valid_ids.count(1) == len(utils.read_ptb("valid"))
 
 
-def test_fit_refuses_a_divisor_given_as_lr_decay(tmp_path):
-    ids = np.random.default_rng(0).integers(0, 12, 400)
-    data = torch_lm.to_device_stream(utils.bptt_batchify(ids, 4), "cpu")
-    with pytest.raises(ValueError, match="cfg.lr_decay multiplies the learning rate"):
-        torch_lm.fit(tiny_model(), data, data, TinyConfig(lr_decay=4.0), tmp_path / "m.pt",
-                     log=None)
+def test_train_config_refuses_a_divisor_given_as_lr_decay():
+    with pytest.raises(ValueError, match="TrainConfig.lr_decay multiplies the learning"):
+        tiny_config(lr_decay=4.0)

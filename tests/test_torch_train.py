@@ -1,4 +1,5 @@
-"""Tests of utils.torch.core: gradient clipping."""
+"""Tests of utils.torch.core (gradient clipping, ids) and of utils.torch.train's
+TrainConfig, which refuses a wrong setting when it is built."""
 import math
 
 import pytest
@@ -47,3 +48,46 @@ def test_as_ids_makes_int64_tensors_from_arrays_lists_and_tensors():
                  torch.tensor([[1, 2], [3, 4]])):
         ids = as_ids(data, "cpu")
         assert ids.dtype == torch.long and ids.tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("changes, error, pattern", [
+    (dict(num_epochs=0), ValueError, r"TrainConfig.num_epochs must be at least 1"),
+    (dict(num_epochs=2.0), TypeError, r"TrainConfig.num_epochs must be an int"),
+    (dict(lr="0.1"), TypeError, r"TrainConfig.lr must be a number, got str"),
+    (dict(lr=-1.0), ValueError, r"TrainConfig.lr must be greater than 0"),
+    (dict(optimizer="adamw"), ValueError, r"TrainConfig.optimizer must be one of"),
+    (dict(clip=-1.0), ValueError, r"TrainConfig.clip must be greater than 0"),
+    (dict(weight_decay=-0.1), ValueError, r"TrainConfig.weight_decay must be at least"),
+    (dict(lr_schedule="step"), ValueError, r"TrainConfig.lr_schedule must be one of"),
+    (dict(lr_schedule="plateau", lr_decay=4.0), ValueError, r"write 0.25"),
+    (dict(lr_decay=0.5), ValueError, r"acts only with lr_schedule='plateau'"),
+    (dict(loss_convention="sum"), ValueError, r"TrainConfig.loss_convention must be"),
+    (dict(reset_state=1), TypeError, r"TrainConfig.reset_state must be True or False"),
+    (dict(bf16="yes"), TypeError, r"TrainConfig.bf16 must be True or False"),
+    (dict(eval_num_steps=0), ValueError, r"TrainConfig.eval_num_steps must be at least"),
+])
+def test_train_config_refuses_wrong_settings(changes, error, pattern):
+    from utils.torch.train import TrainConfig
+    settings = dict(num_epochs=2, lr=0.1)
+    settings.update(changes)
+    with pytest.raises(error, match=pattern):
+        TrainConfig(**settings)
+
+
+def test_fit_wants_a_train_config():
+    from utils.torch.train import fit
+    with pytest.raises(TypeError, match="cfg must be a TrainConfig"):
+        fit(torch.nn.Linear(2, 2), [], None, {"num_epochs": 1}, "cpu")
+
+
+def test_as_ids_passes_a_long_tensor_on_its_device_through():
+    from utils.torch.core import as_ids
+    ids = torch.arange(6).reshape(2, 3)
+    assert as_ids(ids, "cpu") is ids
+    assert as_ids(ids.int(), "cpu").dtype == torch.long
+
+
+def test_select_device_is_the_gpu_when_there_is_one():
+    from utils.torch.core import select_device
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert select_device() == torch.device(expected)

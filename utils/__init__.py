@@ -17,8 +17,8 @@ Importing ``utils`` has no side effects (no seeding, no downloads, no plotting s
 """
 from .bag_of_ngrams import NBLogisticRegression, nb_log_count_ratio, select_C
 from .baselines import char_ngram_baseline, unigram_perplexity
-from .batching import (SeqDataLoader, bptt_batches, bptt_batchify, bucket_batches,
-                       num_bptt_batches, pad_batch, seq_data_iter_random,
+from .batching import (BPTTWindows, SeqDataLoader, bptt_batches, bptt_batchify,
+                       bucket_batches, num_bptt_batches, pad_batch, seq_data_iter_random,
                        seq_data_iter_sequential, truncate_pad)
 from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
                             load_imdb_ids, stratified_subset, train_valid_indices,
@@ -36,7 +36,7 @@ from .results import (curve_path, format_metric, largest_record, load_record,
                        saved_curves, scale_table)
 from .runs import (FRAMEWORKS, PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator,
                    Timer, cpu_name, cuda_available, device_name, framework_sees_gpu,
-                   profile_note, run_profile, set_seed, torch_device, usable_cores)
+                   profile_note, run_profile, set_seed, usable_cores)
 from .text import (Vocab, clean_time_machine, count_corpus, flatten,
                    load_corpus_time_machine, load_ptb_corpus, split_corpus,
                    time_machine_splits, tokenize, tokenize_review,

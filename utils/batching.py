@@ -170,6 +170,32 @@ def num_bptt_batches(data: np.ndarray, num_steps: int) -> int:
     return -(-(data.shape[1] - 1) // num_steps)
 
 
+class BPTTWindows:
+    """``bptt_batches(data, num_steps)`` as a re-iterable: one pass per ``for`` loop.
+
+    A training loop walks its data once per epoch; a generator would be spent after
+    the first. This wraps a batchified stream (a NumPy array or a tensor, already on
+    the training device) so that every iteration starts again at its first window.
+
+    Shape:
+        ``data`` is ``(B, L)``; each pass yields ``X, Y`` of shape ``(B, T)``.
+    """
+
+    def __init__(self, data, num_steps: int):
+        check_int("num_steps", num_steps, minimum=1)
+        if getattr(data, "ndim", None) != 2:
+            raise TypeError(f"data must be a 2-D (B, L) array from bptt_batchify, got "
+                            f"{type(data).__name__} with shape "
+                            f"{getattr(data, 'shape', None)}")
+        self.data, self.num_steps = data, num_steps
+
+    def __iter__(self):
+        return bptt_batches(self.data, self.num_steps)
+
+    def __len__(self) -> int:
+        return num_bptt_batches(self.data, self.num_steps)
+
+
 # ------------------------------------------------------------------ classification
 
 

@@ -61,6 +61,13 @@ def check_lr_decay(name: str, value) -> float:
     return value
 
 
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool: ``True`` or ``False`` only (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {_got(value)}")
+    return value
+
+
 def check_str(name: str, value, choices: Iterable[str] | None = None) -> str:
     """``value`` as a str, one of ``choices`` when given."""
     if not isinstance(value, str):

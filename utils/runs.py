@@ -107,12 +107,6 @@ def profile_note(framework: str = "torch") -> str:
             f"to choose, or install a CUDA build of {framework}.")
 
 
-def torch_device():
-    """The PyTorch device to train on: the first CUDA GPU if there is one, else the CPU."""
-    import torch
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def usable_cores() -> int:
     """The number of cores this process may run on (its affinity mask, else all)."""
     try:

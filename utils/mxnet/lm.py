@@ -28,6 +28,7 @@ from ..batching import bptt_batches, bptt_batchify
 from ..checks import check_lr_decay
 from ..lm_compare import checked_weights
 from . import import_mxnet
+from .core import select_device
 from ..runs import set_seed
 
 mx, nlp = import_mxnet()
@@ -35,11 +36,6 @@ from mxnet import autograd, gluon  # noqa: E402  (after the shims of import_mxne
 from mxnet.gluon import nn, rnn  # noqa: E402
 
 LOSS = gluon.loss.SoftmaxCrossEntropyLoss()  # cross entropy per token, from logits
-
-
-def default_context():
-    """The first GPU when this MXNet build sees one, else the CPU."""
-    return mx.gpu(0) if mx.context.num_gpus() > 0 else mx.cpu()
 
 
 # ------------------------------------------------------------ shared training pieces
@@ -372,7 +368,7 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
         num_updates: the number of SGD updates.
         seed: seeds MXNet's and NumPy's generators (the dropout masks).
         weights: the initial weights (``utils.lm_compare.reference_weights``).
-        ctx: the MXNet context (default: ``default_context()``).
+        ctx: the MXNet context (default: ``utils.mxnet.core.select_device()``).
 
     Returns:
         a dict with ``val_ppl`` (the whole ``valid_data``), ``train_losses``
@@ -381,7 +377,7 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
     if train_data.shape[0] != cfg.batch_size:
         raise ValueError(f"train_data has {train_data.shape[0]} rows but "
                          f"cfg.batch_size={cfg.batch_size}: batchify with that size.")
-    ctx = ctx or default_context()
+    ctx = ctx or select_device()
     set_seed(seed)  # Python, NumPy and MXNet (imported above)
     model = ReferenceLM(vocab_size, cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
                         cfg.dropout)

@@ -1,12 +1,16 @@
 """PyTorch training primitives shared by every PyTorch chapter.
 
 Small, framework-specific pieces that several training loops need: ids as tensors,
-clipping, state detaching, perplexity, parameter counts. The loops themselves live with the models
-they train (``utils.torch.rnn``, ``utils.torch.lm``, ``utils.torch.classify``).
+clipping, state detaching, sampling, perplexity, parameter counts and checkpoints. The
+loops themselves live in ``utils.torch.train`` (every language model) and
+``utils.torch.classify`` (the classifiers).
 """
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,11 +19,23 @@ from torch import nn
 from ..checks import check_number
 
 
+def select_device() -> torch.device:
+    """The device to train on: the first CUDA GPU when PyTorch sees one, else the CPU.
+
+    Each framework of the book has one such helper, ``select_device`` in its ``core``
+    module; PyTorch's returns a ``torch.device`` for the chapter to pass around.
+    """
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def as_ids(data, device) -> torch.Tensor:
     """Token ids (a NumPy array, a list or a tensor) as an int64 tensor on ``device``.
 
-    Every PyTorch loop of the book converts its NumPy minibatches here, at the edge.
+    Every PyTorch loop of the book converts its NumPy minibatches here, at the edge. A
+    tensor that is already int64 on ``device`` comes back as it is (no copy).
     """
+    if isinstance(data, torch.Tensor):
+        return data.to(device=device, dtype=torch.long)
     return torch.as_tensor(np.asarray(data), dtype=torch.long, device=device)
 
 
@@ -86,3 +102,31 @@ def perplexity(mean_nll: float) -> float:
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable parameters of a model."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Write the model's weights to ``path`` atomically and return the path.
+
+    The bytes go to a temporary file in the same folder, which is then renamed over
+    ``path`` (``os.replace`` is atomic on one file system): a run killed mid-write
+    leaves the previous checkpoint intact, never a truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(model.state_dict(), f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load weights saved by ``save_checkpoint`` into ``model`` (on its device)."""
+    device = next(model.parameters()).device
+    state_dict = torch.load(path, map_location=device, weights_only=True)
+    model.load_state_dict(state_dict)
+    return model

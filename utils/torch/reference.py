@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from ..batching import bptt_batches
 from ..lm_compare import checked_weights
-from .lm import WordLM, evaluate, to_device_stream
+from .lm import WordLM
+from .train import evaluate
 from .core import clip_gradients, detach_state
 
 
@@ -84,6 +85,6 @@ def train_reference_lm(train_data: np.ndarray, valid_data: np.ndarray, vocab_siz
             tokens += Y.numel()
         state = None  # a new pass over the stream starts from zeros
     seconds = time.perf_counter() - start
-    val_ppl = evaluate(model, to_device_stream(valid_data, "cpu"), cfg.num_steps)
+    val_ppl = evaluate(model, valid_data, cfg.num_steps)
     return {"val_ppl": val_ppl, "train_losses": losses, "train_seconds": seconds,
             "tokens_per_s": tokens / seconds}

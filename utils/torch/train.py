@@ -1,122 +1,381 @@
-"""Train, evaluate and sample the recurrent language models of ``utils.torch.rnn``.
+"""One training loop for every PyTorch language model of the book, character or word.
 
-* ``train_epoch`` runs one epoch of truncated backpropagation through time;
-* ``train`` runs several, measures validation perplexity after each, adds a point
-  per epoch to the caller's curves (if any) and returns the history;
-* ``evaluate_perplexity`` measures perplexity on a held-out token stream;
-* ``predict`` and ``next_token_probs`` generate text, greedily or by sampling;
-* ``fit_char_lm`` and ``lm_metrics`` train a character model with a chapter's config
-  and summarise it, so that several models train under identical settings.
+Every model here keeps one contract: ``model(X, state) -> (logits, state)`` with ``X``
+``(B, T)`` ids, ``logits`` ``(B, T, V)`` and ``state=None`` standing for zeros. The
+from-scratch cells of ``utils.torch.rnn`` (inside an ``RNNLM``) keep it, and so does
+``utils.torch.lm.WordLM``; this module trains, evaluates and samples all of them:
+
+* ``TrainConfig``: the settings of a run, checked when the config is built, so that a
+  misspelt or mistyped field fails before training, not in the middle of an epoch;
+* ``train_epoch``: one epoch of truncated backpropagation through time;
+* ``evaluate``: the perplexity of a batchified stream (``evaluate_perplexity``: of a
+  flat list of ids);
+* ``fit``: the epochs, validation after each, the learning-rate schedule (constant,
+  cosine, or a decay when validation stalls), the best weights kept (in memory, or in
+  an atomic checkpoint), one point per epoch on the caller's curves;
+* ``train``: ``fit`` called with keywords, the short form the character chapters use;
+* ``generate``, ``predict`` and ``next_token_probs``: sampling;
+* ``fit_char_lm`` and ``lm_metrics``: a character model trained and summarised with a
+  chapter's config, so that several models train under identical settings.
 
 Every function takes what it needs as arguments; none reads notebook globals.
-Models follow the ``RNNLM`` contract: ``model(X, state) -> (logits, state)`` with ``X``
-``(B, T)`` ids and ``logits`` ``(B, T, V)``.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..batching import SeqDataLoader, bptt_batches, bptt_batchify
-from ..checks import check_int, check_number
+from ..checks import (check_bool, check_int, check_lr_decay, check_number, check_str)
 from ..runs import Timer, set_seed
-from .rnn import RNNLM
 from .core import (as_ids, clip_gradients, count_parameters, detach_state,
-                          perplexity, sample_next_token)
+                   load_checkpoint, perplexity, sample_next_token, save_checkpoint)
+from .lm import LOSS_CONVENTIONS, lm_loss
+from .rnn import RNNLM
 
-__all__ = ["train_epoch", "train", "evaluate_perplexity", "predict",
-           "next_token_probs"]
+__all__ = ["TrainConfig", "train_epoch", "evaluate", "evaluate_perplexity", "fit",
+           "train", "generate", "predict", "next_token_probs", "fit_char_lm",
+           "lm_metrics"]
+
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
 
 
-def train_epoch(model: nn.Module, train_iter: Iterable, loss_fn: nn.Module,
-                optimizer: torch.optim.Optimizer, device, clip: float = 1.0,
-                use_random_iter: bool = False) -> dict:
+@dataclass(frozen=True)
+class TrainConfig:
+    """How ``fit`` trains: one vocabulary for every model and chapter.
+
+    Args:
+        num_epochs: passes over the training batches.
+        lr: the learning rate at the start.
+        optimizer: ``"adam"`` or ``"sgd"`` (plain SGD, as in Zaremba et al.).
+        clip: the global gradient norm is clipped to this (``math.inf``: measured
+            only).
+        weight_decay: the optimizer's L2 penalty.
+        lr_schedule: ``"constant"``; ``"cosine"`` (annealed to 0 over the epochs);
+            or ``"plateau"`` (multiplied by ``lr_decay`` after every epoch whose
+            validation perplexity is no better than the best so far).
+        lr_decay: the factor of ``"plateau"``, in (0, 1]; any other schedule needs
+            the default 1.0.
+        loss_convention: ``"token_mean"`` or ``"sum_steps_mean_batch"``
+            (``utils.torch.lm.lm_loss``).
+        reset_state: start every minibatch from a zero state (random sampling) instead
+            of carrying the last one over, detached (sequential partitioning).
+        eval_num_steps: the window length of validation.
+        bf16: bf16 autocast where it runs natively (``bf16_autocast_works``).
+        fused_optimizer: SGD's fused kernel on a CUDA device.
+        compile_model: train a ``torch.compile`` of the model (evaluation uses the
+            plain module).
+        keep_best: end with the weights of the epoch that validated best.
+    """
+
+    num_epochs: int
+    lr: float
+    optimizer: str = "adam"
+    clip: float = 1.0
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    lr_decay: float = 1.0
+    loss_convention: str = "token_mean"
+    reset_state: bool = False
+    eval_num_steps: int = 64
+    bf16: bool = False
+    fused_optimizer: bool = False
+    compile_model: bool = False
+    keep_best: bool = True
+
+    def __post_init__(self):
+        check_int("TrainConfig.num_epochs", self.num_epochs, minimum=1)
+        check_number("TrainConfig.lr", self.lr, strictly_above=0.0)
+        check_str("TrainConfig.optimizer", self.optimizer, OPTIMIZERS)
+        check_number("TrainConfig.clip", self.clip, strictly_above=0.0, allow_inf=True)
+        check_number("TrainConfig.weight_decay", self.weight_decay, minimum=0.0)
+        check_str("TrainConfig.lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_lr_decay("TrainConfig.lr_decay", self.lr_decay)
+        if self.lr_schedule != "plateau" and self.lr_decay != 1.0:
+            raise ValueError(f"TrainConfig.lr_decay={self.lr_decay:g} acts only with "
+                             f"lr_schedule='plateau', got lr_schedule="
+                             f"{self.lr_schedule!r}: set lr_schedule='plateau' or leave "
+                             f"lr_decay at 1.0")
+        check_str("TrainConfig.loss_convention", self.loss_convention, LOSS_CONVENTIONS)
+        check_int("TrainConfig.eval_num_steps", self.eval_num_steps, minimum=1)
+        for name in ("reset_state", "bf16", "fused_optimizer", "compile_model",
+                     "keep_best"):
+            check_bool(f"TrainConfig.{name}", getattr(self, name))
+
+
+# ------------------------------------------------------------------ the pieces
+
+
+def autocast(device, enabled: bool):
+    """bf16 autocast on ``device`` when ``enabled``, else a context that does nothing.
+
+    Matrix products run in bfloat16 while the weights, the optimizer and the loss
+    stay in float32 (no loss scaling needed: bf16 has float32's range).
+    """
+    device = torch.device(device)
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def bf16_autocast_works(model: nn.Module, device) -> bool:
+    """Whether ``model`` can run forward and backward under bf16 autocast on ``device``.
+
+    On a CPU the answer is no unless oneDNN reports native bfloat16 support (AVX-512
+    BF16 or AMX): emulated bfloat16 is several times slower than float32.
+    On CUDA, autocast hands the LSTM to cuDNN in bfloat16, which cuDNN supports from
+    version 9.13 on; an older build raises an error. ``fit`` asks first and falls
+    back to float32 when the answer is no. (The probe draws dropout masks, so it
+    advances the random generator.)
+    """
+    device = torch.device(device)
+    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return False  # no native bf16 on this CPU: emulated, it is slower than float32
+    X = torch.zeros((1, 2), dtype=torch.long, device=device)  # (B=1, T=2)
+    was_training = model.training
+    model.train()   # cuDNN computes RNN gradients in training mode only
+    try:
+        with autocast(device, True):
+            logits, _ = model(X)
+        logits.float().sum().backward()
+        return True
+    except RuntimeError:
+        return False
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig, device) -> torch.optim.Optimizer:
+    """Adam or plain SGD over ``model``'s parameters, as ``cfg`` says.
+
+    SGD uses the fused kernel (one launch a step) when ``cfg.fused_optimizer`` and
+    the device is a GPU. Weight tying makes one ``Parameter`` appear twice in a model;
+    ``parameters()`` yields it once, so it is updated once.
+    """
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr,
+                                weight_decay=cfg.weight_decay)
+    fused = cfg.fused_optimizer and torch.device(device).type == "cuda"
+    return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                           fused=fused or None)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
+                device, *, clip: float = 1.0, loss_convention: str = "token_mean",
+                reset_state: bool = False, use_bf16: bool = False,
+                max_batches: int | None = None) -> dict:
     """One epoch of truncated backpropagation through time.
 
-    With sequential partitioning (``use_random_iter=False``) row ``b`` of a minibatch
+    With sequential partitioning (``reset_state=False``) row ``b`` of a minibatch
     continues row ``b`` of the previous one, so the final state is carried over and
     *detached*: its values stay, the graph behind it goes, and gradients flow back at
     most ``T`` steps. With random sampling the minibatches are unrelated and the state
-    is *reset* to zeros for each.
+    is *reset* to zeros for each (``reset_state=True``).
 
     Args:
-        model: an ``RNNLM``-like model.
-        train_iter: yields ``(X, Y)`` pairs of ``(B, T)`` ids (NumPy or tensors).
-        loss_fn: a loss on ``(N, V)`` logits and ``(N,)`` targets with mean reduction,
-            e.g. ``nn.CrossEntropyLoss()``.
-        optimizer: updates ``model``'s parameters.
+        model: a model with the module's contract, on ``device``.
+        batches: yields ``(X, Y)`` pairs of ``(B, T)`` ids (NumPy or tensors), e.g. a
+            ``utils.SeqDataLoader`` or ``utils.BPTTWindows``.
+        optimizer: updates ``model``'s parameters at its current learning rate.
         device: where the model lives.
         clip: clip the global gradient norm to this (``math.inf``: no clipping).
-        use_random_iter: reset (true) or detach (false) the state between minibatches.
+        loss_convention: how the loss is reduced (``utils.torch.lm.lm_loss``).
+        reset_state: reset (true) or carry and detach (false) the state.
+        use_bf16: run the forward pass under bf16 autocast (``autocast``).
+        max_batches: stop after this many minibatches (for smoke tests and timing).
 
     Returns:
         ``{"train_ppl", "tokens_per_s", "grad_norms", "num_tokens", "seconds"}``;
         ``grad_norms`` lists the gradient norm of every step, before clipping.
     """
+    check_bool("reset_state", reset_state)
+    check_bool("use_bf16", use_bf16)
+    if max_batches is not None:
+        check_int("max_batches", max_batches, minimum=1)
+    device = torch.device(device)
     model.train()
-    state, nll_sum, num_tokens, grad_norms = None, 0.0, 0, []
+    state, num_tokens, grad_norms = None, 0, []
+    total_nll = torch.zeros((), dtype=torch.float64, device=device)  # no sync per step
     timer = Timer()
-    for X, Y in train_iter:
+    for i, (X, Y) in enumerate(batches):
+        if max_batches is not None and i >= max_batches:
+            break
         X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
-        state = None if use_random_iter else detach_state(state)
-        logits, state = model(X, state)                         # (B, T, V)
-        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        state = None if reset_state else detach_state(state)
+        with autocast(device, use_bf16):
+            logits, state = model(X, state)                     # (B, T, V)
+        loss = lm_loss(logits, Y, loss_convention)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norms.append(clip_gradients(model.parameters(), clip))
         optimizer.step()
-        nll_sum += loss.item() * Y.numel()
+        per_token = loss.detach() / (Y.shape[1] if loss_convention
+                                     == "sum_steps_mean_batch" else 1)
+        total_nll += per_token.double() * Y.numel()
         num_tokens += Y.numel()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     seconds = timer.stop()
     if num_tokens == 0:
-        raise ValueError("train_iter yielded no minibatch: the corpus is too short for "
+        raise ValueError("batches yielded no minibatch: the corpus is too short for "
                          "its batch_size and num_steps.")
-    return {"train_ppl": perplexity(nll_sum / num_tokens),
+    return {"train_ppl": perplexity(float(total_nll) / num_tokens),
             "tokens_per_s": num_tokens / seconds, "grad_norms": grad_norms,
             "num_tokens": num_tokens, "seconds": seconds}
 
 
 @torch.no_grad()
-def evaluate_perplexity(model: nn.Module, ids: Sequence[int], batch_size: int,
-                        num_steps: int, device) -> float:
-    """Perplexity of ``model`` on a token stream: ``exp`` of the mean cross-entropy.
+def evaluate(model: nn.Module, data, num_steps: int) -> float:
+    """The perplexity of a batchified stream: ``exp(total NLL / total tokens)``.
 
-    The stream is laid out as ``batch_size`` contiguous rows (``bptt_batchify``) and
-    read in windows of ``num_steps``, carrying the state from window to window, so
-    every token but the first of each row is predicted with its whole row as context.
-    The few tokens that do not fill the last row are left out.
+    The stream's ``B`` rows are read in windows of ``num_steps``, the state carried
+    from window to window, so every token but the first of each row is predicted with
+    its whole row so far as context. Each row starts from a zero state, so fewer rows
+    (longer histories) give a slightly lower, more faithful perplexity. Evaluation runs
+    in float32, without autocast, so that the number does not depend on the training
+    precision; the model's mode (training or not) is restored afterwards.
 
-    Args:
-        model: an ``RNNLM``-like model (put in eval mode here, then restored).
-        ids: the token ids, e.g. the held-out tail of the corpus.
-        batch_size, num_steps: the layout; they change the result only slightly.
-        device: where the model lives.
+    Shape:
+        ``data`` is ``(B, L)`` ids (``utils.bptt_batchify``), NumPy or a tensor.
     """
+    check_int("num_steps", num_steps, minimum=1)
+    device = _model_device(model)
+    data = as_ids(data, device)                                 # (B, L)
     was_training = model.training
     model.eval()
-    data = bptt_batchify(ids, batch_size)                       # (B, L)
-    state, nll_sum, num_tokens = None, 0.0, 0
+    state, num_tokens = None, 0
+    total_nll = torch.zeros((), dtype=torch.float64, device=device)
     for X, Y in bptt_batches(data, num_steps):
-        X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
         logits, state = model(X, state)                         # (B, T, V)
-        nll_sum += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                   Y.reshape(-1), reduction="sum").item()
+        total_nll += F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
+                                     Y.reshape(-1), reduction="sum").double()
         num_tokens += Y.numel()
     model.train(was_training)
-    return perplexity(nll_sum / num_tokens)
+    return perplexity(float(total_nll) / num_tokens)
 
 
-def _make_optimizer(name: str, params, lr: float, weight_decay: float):
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+def evaluate_perplexity(model: nn.Module, ids: Sequence[int], batch_size: int,
+                        num_steps: int, device=None) -> float:
+    """Perplexity of a flat token stream, laid out as ``batch_size`` rows first.
+
+    ``evaluate(model, utils.bptt_batchify(ids, batch_size), num_steps)``: the few
+    tokens that do not fill the last row are left out. ``device`` is accepted for
+    symmetry with the training calls; the model's own device is used.
+    """
+    return evaluate(model, bptt_batchify(ids, batch_size), num_steps)
+
+
+def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
+        device, *, curves=None, log=None,
+        checkpoint_path: str | os.PathLike | None = None) -> dict:
+    """Train for ``cfg.num_epochs`` epochs, validating after every one.
+
+    The learning rate follows ``cfg.lr_schedule``. With ``cfg.keep_best`` the model
+    ends with the weights of the epoch that validated best: kept in memory, or, when
+    ``checkpoint_path`` is given, written there atomically whenever validation
+    improves (a run killed mid-write keeps its last good model) and loaded back.
+
+    Args:
+        model: a model with the module's contract, already on ``device``.
+        train_batches: re-iterable, one pass per epoch, yielding ``(X, Y)`` of
+            ``(B, T)`` ids: a ``utils.SeqDataLoader`` or a ``utils.BPTTWindows``.
+        valid_data: ``(B_eval, L)`` held-out ids (``utils.bptt_batchify``), read in
+            windows of ``cfg.eval_num_steps``.
+        cfg: a ``TrainConfig``.
+        device: where the model lives.
+        curves: a ``utils.LiveCurves`` with two curves (train, validation) that gets
+            one point per epoch, or ``None``; the caller shows it.
+        log: called with one line per epoch (e.g. ``print``), or ``None``.
+        checkpoint_path: where the best weights are written, or ``None`` (memory).
+
+    Returns:
+        A dict of lists with one entry per epoch, ``epoch``, ``lr``, ``train_ppl``,
+        ``val_ppl``, ``tokens_per_s``, ``seconds``, ``improved``; ``grad_norms`` with
+        one entry per step; ``initial_val_ppl`` (before training), ``best_val_ppl``,
+        ``best_epoch`` and ``train_seconds`` (training only, validation excluded).
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}; build "
+                        f"one from the chapter's settings, e.g. TrainConfig("
+                        f"num_epochs=cfg.num_epochs, lr=cfg.lr, ...)")
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.enabled = True     # nn.LSTM then runs cuDNN's fused kernel
+    use_bf16 = cfg.bf16 and bf16_autocast_works(model, device)
+    if cfg.bf16 and not use_bf16 and log is not None:
+        log("bf16 autocast is not supported here for this model: training in float32")
+    optimizer = make_optimizer(model, cfg, device)
+    cosine = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.num_epochs)
+              if cfg.lr_schedule == "cosine" else None)
+    # Compile once; validation uses the plain module (other batch size, no recompiles).
+    step_model = torch.compile(model) if cfg.compile_model else model
+
+    def validate():
+        return evaluate(model, valid_data, cfg.eval_num_steps)
+
+    history = {"epoch": [], "lr": [], "train_ppl": [], "val_ppl": [], "tokens_per_s": [],
+               "seconds": [], "improved": [], "grad_norms": [],
+               "initial_val_ppl": validate(), "train_seconds": 0.0}
+    best_ppl, best_epoch, best_weights = math.inf, 0, None
+    for epoch in range(1, cfg.num_epochs + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        stats = train_epoch(step_model, train_batches, optimizer, device, clip=cfg.clip,
+                            loss_convention=cfg.loss_convention,
+                            reset_state=cfg.reset_state, use_bf16=use_bf16)
+        val_ppl = validate()
+        improved = val_ppl < best_ppl
+        if improved:
+            best_ppl, best_epoch = val_ppl, epoch
+            if checkpoint_path is not None:
+                save_checkpoint(model, checkpoint_path)
+            elif cfg.keep_best:
+                best_weights = copy.deepcopy(model.state_dict())
+        for key, value in (("epoch", epoch), ("lr", lr), ("train_ppl", stats["train_ppl"]),
+                           ("val_ppl", val_ppl), ("tokens_per_s", stats["tokens_per_s"]),
+                           ("seconds", stats["seconds"]), ("improved", improved)):
+            history[key].append(value)
+        history["grad_norms"] += stats["grad_norms"]
+        history["train_seconds"] += stats["seconds"]
+        if curves is not None:
+            curves.add(epoch, [stats["train_ppl"], val_ppl])
+        if log is not None:
+            log(f"epoch {epoch:3d}  lr {lr:7.3f}  train ppl {stats['train_ppl']:8.2f}  "
+                f"valid ppl {val_ppl:8.2f}  {stats['tokens_per_s']:,.0f} tokens/s"
+                + ("  (saved)" if improved and checkpoint_path is not None else ""))
+        if cosine is not None:
+            cosine.step()
+        elif cfg.lr_schedule == "plateau" and not improved:
+            set_lr(optimizer, lr * cfg.lr_decay)
+    if cfg.keep_best and best_epoch > 0:
+        if checkpoint_path is not None:
+            load_checkpoint(model, checkpoint_path)
+        else:
+            model.load_state_dict(best_weights)
+    history.update(best_val_ppl=best_ppl, best_epoch=best_epoch)
+    return history
 
 
 def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
@@ -124,144 +383,125 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
           clip: float = 1.0, weight_decay: float = 0.0, cosine_decay: bool = False,
           use_random_iter: bool | None = None, eval_batch_size: int = 16,
           eval_num_steps: int = 64, keep_best: bool = True, curves=None) -> dict:
-    """Train a language model and measure validation perplexity after every epoch.
+    """``fit`` with keyword arguments and a flat list of held-out ids.
 
-    Args:
-        model: an ``RNNLM``-like model, already on ``device``.
-        train_iter: re-iterable, one pass per epoch, e.g. ``utils.SeqDataLoader``.
-        valid_ids: the held-out token ids.
-        num_epochs: passes over ``train_iter``.
-        lr: learning rate.
-        device: where the model lives.
-        optimizer: ``"adam"`` or ``"sgd"``.
-        clip: gradient clipping threshold (``math.inf`` to only measure the norm).
-        weight_decay: L2 penalty passed to the optimizer.
-        cosine_decay: anneal the learning rate to zero along a cosine, by epoch.
-        use_random_iter: reset (true) or carry and detach (false) the state between
-            minibatches; ``None`` reads ``train_iter.use_random_iter``.
-        eval_batch_size, eval_num_steps: the layout of ``evaluate_perplexity``.
-        keep_best: at the end, load the weights of the epoch with the best
-            validation perplexity (early stopping without stopping).
-        curves: a ``utils.LiveCurves`` with two curves (train, validation) that
-            gets one point per epoch, or ``None``; the caller shows it (``show()``),
-            as with every training loop of the book.
+    The character chapters call this short form: the held-out ids are laid out as
+    ``eval_batch_size`` rows, ``cosine_decay`` picks the cosine schedule, and
+    ``use_random_iter`` (``None``: read from ``train_iter``) resets the state between
+    minibatches. Everything else is ``TrainConfig``'s and ``fit``'s.
 
     Returns:
-        A dict of lists with one entry per epoch, ``epoch``, ``train_ppl``,
-        ``val_ppl``, ``tokens_per_s``, ``lr``; ``grad_norms`` with one entry per step;
-        and ``initial_val_ppl`` (before training), ``best_val_ppl``, ``best_epoch``,
-        ``train_seconds`` (training only, evaluation excluded).
+        ``fit``'s history.
     """
-    check_int("num_epochs", num_epochs, minimum=1)
-    check_number("lr", lr, strictly_above=0.0)
+    check_bool("cosine_decay", cosine_decay)
     if use_random_iter is None:
         use_random_iter = bool(getattr(train_iter, "use_random_iter", False))
-    opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay)
-    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=num_epochs)
-                if cosine_decay else None)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def validate():
-        return evaluate_perplexity(model, valid_ids, eval_batch_size, eval_num_steps,
-                                   device)
-
-    history = {"epoch": [], "train_ppl": [], "val_ppl": [], "tokens_per_s": [],
-               "lr": [], "grad_norms": [], "initial_val_ppl": validate(),
-               "train_seconds": 0.0}
-    best_ppl, best_epoch, best_weights = math.inf, 0, None
-    for epoch in range(1, num_epochs + 1):
-        history["lr"].append(opt.param_groups[0]["lr"])
-        stats = train_epoch(model, train_iter, loss_fn, opt, device, clip,
-                            use_random_iter)
-        if schedule is not None:
-            schedule.step()
-        val_ppl = validate()
-        for key in ("train_ppl", "tokens_per_s"):
-            history[key].append(stats[key])
-        history["epoch"].append(epoch)
-        history["val_ppl"].append(val_ppl)
-        history["grad_norms"] += stats["grad_norms"]
-        history["train_seconds"] += stats["seconds"]
-        if val_ppl < best_ppl:
-            best_ppl, best_epoch = val_ppl, epoch
-            if keep_best:
-                best_weights = copy.deepcopy(model.state_dict())
-        if curves is not None:
-            curves.add(epoch, [stats["train_ppl"], val_ppl])
-    if keep_best and best_weights is not None:
-        model.load_state_dict(best_weights)
-    history.update(best_val_ppl=best_ppl, best_epoch=best_epoch)
-    return history
+    cfg = TrainConfig(num_epochs=num_epochs, lr=lr, optimizer=optimizer, clip=clip,
+                      weight_decay=weight_decay,
+                      lr_schedule="cosine" if cosine_decay else "constant",
+                      reset_state=use_random_iter, eval_num_steps=eval_num_steps,
+                      keep_best=keep_best)
+    return fit(model, train_iter, bptt_batchify(valid_ids, eval_batch_size), cfg, device,
+               curves=curves)
 
 
-def _prefix_ids(prefix, vocab) -> list[int]:
-    tokens = list(prefix)  # a string becomes its characters; a list stays a token list
+# -------------------------------------------------------------------- sampling
+
+
+def _prompt_tokens(prompt) -> list[str]:
+    """A string is split into words; a list (or other sequence) is taken as tokens."""
+    tokens = prompt.split() if isinstance(prompt, str) else list(prompt)
     if not tokens:
-        raise ValueError("prefix must hold at least one token: the model needs "
+        raise ValueError("prompt must hold at least one token: the model needs "
                          "something to condition on.")
-    return vocab[tokens]
+    return tokens
 
 
 @torch.no_grad()
-def next_token_probs(prefix, model: nn.Module, vocab, device,
-                     temperature: float = 1.0) -> torch.Tensor:
-    """The model's distribution over the token after ``prefix``, on the CPU.
+def generate(model: nn.Module, vocab, prompt, num_tokens: int,
+             temperature: float = 1.0, generator: torch.Generator | None = None
+             ) -> list[str]:
+    """Continue ``prompt`` by ``num_tokens`` tokens sampled from the model.
 
-    ``temperature`` divides the logits before the softmax: below 1 sharpens the
-    distribution, above 1 flattens it.
+    The model first reads the whole prompt (warm-up), then feeds each generated token
+    back in. ``temperature=0`` takes the most likely token every time (greedy
+    decoding); otherwise the next token is drawn from ``softmax(logits /
+    temperature)``: below 1 sharpens the distribution (safer, more repetitive text),
+    above 1 flattens it.
 
-    Shape:
-        returns ``(V,)`` probabilities.
+    Args:
+        model: a model with the module's contract.
+        vocab: the ``Vocab`` of the model's tokens (unknown ones map to ``<unk>``).
+        prompt: a string of space-separated words, or a list of tokens (characters,
+            for a character model); not empty.
+        num_tokens: how many tokens to add.
+        temperature: ``>= 0``.
+        generator: a seeded ``torch.Generator`` (CPU) for repeatable samples.
+
+    Returns:
+        The prompt's tokens followed by the generated ones.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be positive, got {temperature}")
+    check_int("num_tokens", num_tokens, minimum=0)
+    check_number("temperature", temperature, minimum=0.0)
+    tokens = _prompt_tokens(prompt)
+    device = _model_device(model)
     was_training = model.training
     model.eval()
-    logits, _ = model(as_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
+    logits, state = model(as_ids([vocab[tokens]], device), None)      # (1, T, V)
+    for _ in range(num_tokens):
+        index = sample_next_token(logits[0, -1], temperature, generator)  # from (V,)
+        tokens.append(vocab.to_tokens(index))
+        logits, state = model(as_ids([[index]], device), state)       # (1, 1, V)
     model.train(was_training)
-    return torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
+    return tokens
 
 
-@torch.no_grad()
-def predict(prefix, num_preds: int, model: nn.Module, vocab, device,
+def predict(prefix, num_preds: int, model: nn.Module, vocab, device=None,
             temperature: float = 0.0, seed: int | None = None, sep: str = "") -> str:
-    """Continue ``prefix`` by ``num_preds`` tokens.
-
-    The model first reads the whole prefix (warm-up), then feeds each generated token
-    back in. ``temperature=0`` picks the most likely token every time (greedy, so the
-    same model always writes the same text); ``temperature > 0`` samples from
-    ``softmax(logits / temperature)`` with a generator seeded by ``seed``.
+    """Continue ``prefix`` by ``num_preds`` tokens and return the text (``generate``).
 
     Args:
         prefix: a string (split into characters) or a list of tokens.
         num_preds: how many tokens to generate.
-        model: an ``RNNLM``-like model.
+        model: a model with the module's contract.
         vocab: the ``Vocab`` of the model's tokens.
-        device: where the model lives.
+        device: accepted for symmetry with training; the model's own device is used.
         temperature: 0 for greedy decoding, else the sampling temperature.
         seed: seeds the sampling (ignored when greedy); ``None`` is not reproducible.
         sep: what joins the tokens (``""`` for characters, ``" "`` for words).
-
-    Returns:
-        The prefix followed by the generated tokens, as one string.
     """
     check_int("num_preds", num_preds, minimum=0)
-    check_number("temperature", temperature, minimum=0.0)
     generator = torch.Generator()
     if seed is not None:
         generator.manual_seed(seed)
     else:
         generator.seed()
+    tokens = list(prefix)  # a string becomes its characters; a list stays a token list
+    return sep.join(generate(model, vocab, tokens, num_preds, temperature, generator))
+
+
+@torch.no_grad()
+def next_token_probs(prefix, model: nn.Module, vocab, device=None,
+                     temperature: float = 1.0) -> torch.Tensor:
+    """The model's distribution over the token after ``prefix``, on the CPU.
+
+    ``prefix`` is a string (its characters) or a list of tokens. ``temperature``
+    divides the logits before the softmax: below 1 sharpens the distribution, above 1
+    flattens it.
+
+    Shape:
+        returns ``(V,)`` probabilities.
+    """
+    check_number("temperature", temperature, strictly_above=0.0)
+    tokens = _prompt_tokens(list(prefix))
     was_training = model.training
     model.eval()
-    tokens = list(prefix)
-    logits, state = model(as_ids([_prefix_ids(prefix, vocab)], device), None)  # (1, T, V)
-    for _ in range(num_preds):
-        index = sample_next_token(logits[0, -1], temperature, generator)  # from (V,)
-        tokens.append(vocab.to_tokens(index))
-        logits, state = model(as_ids([[index]], device), state)  # (1, 1, V)
+    logits, _ = model(as_ids([vocab[tokens]], _model_device(model)), None)  # (1, T, V)
     model.train(was_training)
-    return sep.join(tokens)
+    return torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
+
+
+# ------------------------------------------------------- character chapters
 
 
 def fit_char_lm(make_rnn, train_ids, valid_ids, vocab_size: int, cfg, device,
