@@ -6,28 +6,20 @@ chapter run after the unit tests. ``OMP_NUM_THREADS=1`` (which ``import paddle``
 would run PyTorch on one thread, with different rounding than the committed outputs
 were made with.
 """
-import os
-
 import pytest
 
-ENVIRONMENT_BEFORE_COLLECTION = dict(os.environ)
+from utils.runs import environment_restored
 
 
-def restore_environment(saved: dict[str, str]) -> None:
-    """Make ``os.environ`` equal to ``saved`` again."""
-    for name in set(os.environ) - set(saved):
-        del os.environ[name]
-    os.environ.update(saved)
-
-
-def pytest_collection_finish(session):
-    """Undo what importing the test modules wrote (``import mxnet``, ``import paddle``)."""
-    restore_environment(ENVIRONMENT_BEFORE_COLLECTION)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """Undo what importing a test module wrote (``import mxnet``, ``import paddle``)."""
+    with environment_restored():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def environment_left_as_found():
     """Undo what a test wrote into ``os.environ``."""
-    saved = dict(os.environ)
-    yield
-    restore_environment(saved)
+    with environment_restored():
+        yield

@@ -153,3 +153,23 @@ def test_accumulator_sums_and_resets():
         acc.add(1.0)
     acc.reset()
     assert acc.data == [0.0, 0.0]
+
+
+def test_environment_restored_puts_named_or_all_variables_back(monkeypatch):
+    import os
+
+    from utils.runs import environment_restored
+    monkeypatch.setenv("SEQBOOK_TEST_KEPT", "before")
+    monkeypatch.delenv("SEQBOOK_TEST_NEW", raising=False)
+    with environment_restored(["SEQBOOK_TEST_KEPT", "SEQBOOK_TEST_NEW"]):
+        os.environ["SEQBOOK_TEST_KEPT"] = "changed"
+        os.environ["SEQBOOK_TEST_NEW"] = "added"
+    assert os.environ["SEQBOOK_TEST_KEPT"] == "before"
+    assert "SEQBOOK_TEST_NEW" not in os.environ
+    with pytest.raises(RuntimeError):
+        with environment_restored():        # the whole environment, even on an error
+            os.environ["SEQBOOK_TEST_NEW"] = "added"
+            del os.environ["SEQBOOK_TEST_KEPT"]
+            raise RuntimeError("inside the block")
+    assert os.environ["SEQBOOK_TEST_KEPT"] == "before"
+    assert "SEQBOOK_TEST_NEW" not in os.environ

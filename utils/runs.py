@@ -12,6 +12,7 @@ Frameworks are imported lazily, only to probe or seed them.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import platform
@@ -20,6 +21,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -105,6 +107,31 @@ def profile_note(framework: str = "torch") -> str:
     return (f"This {framework} build sees no GPU, although PyTorch does: the chapter "
             f"runs the quick profile. Set ${PROFILE_ENV_VAR} (quick, medium or full) "
             f"to choose, or install a CUDA build of {framework}.")
+
+
+@contextlib.contextmanager
+def environment_restored(names: Iterable[str] | None = None) -> Iterator[None]:
+    """Put ``os.environ`` back as it was when the block ends, however it ends.
+
+    With ``names``, only those variables are put back (a variable that was unset is
+    unset again); without, the whole environment is, and every variable set inside the
+    block is removed. A variable left behind would reach every process started later:
+    a library import that writes ``OMP_NUM_THREADS=1`` would make a Jupyter kernel
+    started afterwards run on one thread.
+    """
+    keys = None if names is None else list(names)
+    saved = dict(os.environ) if keys is None else {k: os.environ.get(k) for k in keys}
+    try:
+        yield
+    finally:
+        if keys is None:
+            for name in set(os.environ) - set(saved):
+                del os.environ[name]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def usable_cores() -> int:

@@ -32,7 +32,7 @@ import importlib.util
 import os
 import sys
 
-from ..runs import usable_cores
+from ..runs import environment_restored, usable_cores
 
 INSTALL_HINT = ('Install the MXNet extra with  pip install -e ".[mxnet]"  (it pins '
                 "mxnet 1.9.1, gluonnlp 0.10.0 and numpy 1.26.4).")
@@ -131,16 +131,13 @@ def import_mxnet():
             says how to install them.
     """
     apply_shims()
-    set_threads = "mxnet" not in sys.modules and "OMP_NUM_THREADS" not in os.environ
-    if set_threads:
-        os.environ["OMP_NUM_THREADS"] = str(usable_cores())  # MXNet would use half
-    try:
-        mx = importlib.import_module("mxnet")
-        nlp = importlib.import_module("gluonnlp")
-    except (ImportError, OSError) as err:  # OSError: a broken shared library
-        raise ImportError(f"MXNet/GluonNLP could not be imported ({err}). "
-                          f"{INSTALL_HINT}") from err
-    finally:
-        if set_threads:
-            del os.environ["OMP_NUM_THREADS"]  # read at load time; leave no trace
+    with environment_restored(["OMP_NUM_THREADS"]):  # read at load time; no trace left
+        if "mxnet" not in sys.modules and "OMP_NUM_THREADS" not in os.environ:
+            os.environ["OMP_NUM_THREADS"] = str(usable_cores())  # MXNet would use half
+        try:
+            mx = importlib.import_module("mxnet")
+            nlp = importlib.import_module("gluonnlp")
+        except (ImportError, OSError) as err:  # OSError: a broken shared library
+            raise ImportError(f"MXNet/GluonNLP could not be imported ({err}). "
+                              f"{INSTALL_HINT}") from err
     return mx, nlp

@@ -30,7 +30,7 @@ import os
 import sys
 import warnings
 
-from ..runs import usable_cores
+from ..runs import environment_restored, usable_cores
 
 
 def _cpu_flags_and_vendor(cpuinfo: str = "/proc/cpuinfo") -> tuple[set[str], str]:
@@ -62,15 +62,6 @@ def wants_mkl_avx2_override(cpuinfo: str = "/proc/cpuinfo") -> bool:
 PADDLE_IMPORT_WRITES = ("OMP_NUM_THREADS", "CUSTOM_DEVICE_ROOT")
 
 
-def _restore_environment(saved: dict[str, str | None]) -> None:
-    """Put each variable in ``saved`` back to its value there (``None``: unset)."""
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 def import_paddle(num_threads: int | None = None):
     """Import and return ``paddle``: quiet, with MKL's AVX2 kernels, on every core.
 
@@ -86,15 +77,13 @@ def import_paddle(num_threads: int | None = None):
     if first_import and "MKL_DEBUG_CPU_TYPE" not in os.environ \
             and wants_mkl_avx2_override():
         os.environ["MKL_DEBUG_CPU_TYPE"] = "5"  # MKL's AVX2 kernels (see above)
-    saved = {name: os.environ.get(name) for name in PADDLE_IMPORT_WRITES}
-    try:
-        import paddle
-    except ImportError as err:
-        raise ImportError(
-            "PaddlePaddle is not installed. Install the book's pinned version with "
-            "`pip install -e '.[paddle]'` (or `pip install paddlepaddle==3.3.1`).") from err
-    finally:
-        if first_import:
-            _restore_environment(saved)
+    with environment_restored(PADDLE_IMPORT_WRITES if first_import else ()):
+        try:
+            import paddle
+        except ImportError as err:
+            raise ImportError(
+                "PaddlePaddle is not installed. Install the book's pinned version with "
+                "`pip install -e '.[paddle]'` (or `pip install paddlepaddle==3.3.1`)."
+            ) from err
     paddle.base.core.set_num_threads(num_threads or usable_cores())
     return paddle

@@ -232,9 +232,8 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
         loss.backward()
         grad_norms.append(clip_gradients(model.parameters(), clip))
         optimizer.step()
-        per_token = loss.detach() / (Y.shape[1] if loss_convention
-                                     == "sum_steps_mean_batch" else 1)
-        total_nll += per_token.double() * Y.numel()
+        steps = Y.shape[1] if loss_convention == "sum_steps_mean_batch" else 1
+        total_nll += (loss.detach() / steps).double() * Y.numel()  # per-token NLL
         num_tokens += Y.numel()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
