@@ -2,8 +2,9 @@
 # Run chapters as Colab would: Python 3.13 with Colab's versions of NumPy, PyTorch,
 # matplotlib, IPython and ipykernel, a stand-in `google.colab` module, and each
 # chapter's own setup cell cloning this repository (the committed HEAD) and
-# installing what is missing. Not part of .ci/run yet: torch 2.11 from the package
-# index is a CUDA build that brings about 3 GB of nvidia-* wheels.
+# installing what is missing. The last stage of .ci/run. torch 2.11 from the package
+# index is a CUDA build that brings about 3 GB of nvidia-* wheels (about 2.5 minutes to
+# make the environment here); the chapters run on the CPU.
 #   usage: bash scripts/colab_emulation.sh [--setup-only] [NOTEBOOK ...]
 #   (default: every chapter's setup cell, and chapters 1, 3, 7 MXNet and 7 Paddle
 #   whole, in the quick profile; $SEQBOOK_DATA must hold the datasets)
@@ -11,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY313=${PY313:-python3.13}
 command -v "$PY313" >/dev/null || PY313=$HOME/.pyenv/versions/3.13.0/bin/python
+if ! "$PY313" --version >/dev/null 2>&1; then
+  echo "colab-emulation needs Python 3.13: put python3.13 on PATH or set PY313" >&2
+  exit 1
+fi
 VENV=${COLAB_VENV:-_build/colab-venv}
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY313" -m venv "$VENV"

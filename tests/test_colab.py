@@ -42,8 +42,9 @@ def _fake_installed(present: dict[str, str]):
 
 def test_setup_installs_only_what_is_missing_without_following_mxnet_caps(tmp_path):
     (tmp_path / "requirements.txt").write_text(
-        "torch==2.13.0\nmxnet==1.9.1\ngluonnlp==0.10.0\nnumpy==1.26.4\n"
-        "setuptools==80.9.0\nmatplotlib==3.10.9\n")
+        "torch==2.13.0\nnumpy==2.1.3\nsetuptools==80.9.0\nmatplotlib==3.10.9\n")
+    (tmp_path / "requirements-no-deps.txt").write_text(
+        "mxnet==1.9.1\ngluonnlp==0.10.0\n")
     calls = []
     present = {"numpy": "2.1.3", "matplotlib": "3.10.0", "tqdm": "4.67.1",
                "scikit-learn": "1.6.1", "torch": "2.11.0", "setuptools": "75.2.0"}
@@ -75,7 +76,7 @@ def test_setup_adds_the_missing_requirements_under_constraints(tmp_path, monkeyp
 
 
 def test_setup_says_when_nothing_was_needed(tmp_path):
-    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
+    (tmp_path / "requirements.txt").write_text("numpy==2.1.3\n")
     line = colab.setup([], tmp_path, run=lambda cmd, check: pytest.fail(str(cmd)),
                        installed=lambda name: "1")
     assert "nothing: Colab has every package" in line
@@ -88,7 +89,7 @@ def test_setup_checks_its_arguments(tmp_path):
         colab.setup(["jax"], tmp_path)
     with pytest.raises(ValueError, match="clone of the book's repository"):
         colab.setup(["torch"], tmp_path)
-    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
+    (tmp_path / "requirements.txt").write_text("numpy==2.1.3\n")
     with pytest.raises(ValueError, match="paddlepaddle is missing here"):
         colab.setup(["paddle"], tmp_path, run=lambda cmd, check: None,
                     installed=lambda name: None if name == "paddlepaddle" else "1")

@@ -20,6 +20,18 @@ def _pins(lines) -> dict[str, str]:
     return found
 
 
+def test_requirement_files_pin_numpy_2_and_install_mxnet_without_requirements():
+    required = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    no_deps = _pins((ROOT / "requirements-no-deps.txt").read_text().splitlines())
+    assert int(required["numpy"].split(".")[0]) >= 2, required["numpy"]
+    # mxnet's metadata says numpy<2: in requirements.txt it would make pip's resolver
+    # refuse the set (or take NumPy 1), so it lives in the --no-deps file alone.
+    assert {"mxnet", "gluonnlp"} <= set(no_deps), no_deps
+    assert not {"mxnet", "gluonnlp"} & set(required), required
+    setup = (ROOT / "scripts" / "setup_env.sh").read_text()
+    assert "--no-deps --use-pep517 -r requirements-no-deps.txt" in setup
+
+
 def test_optional_dependency_pins_match_requirements_txt():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     required = _pins((ROOT / "requirements.txt").read_text().splitlines())

@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO_URL = "https://github.com/seqbook/sequence-models-for-text"
+# The pinned versions: the second file lists what is installed without requirements.
+REQUIREMENT_FILES = ("requirements.txt", "requirements-no-deps.txt")
 REPO_ENV_VAR = "SEQBOOK_REPO"
 CLONE_DIR = "/content/seqbook"
 CLONE_DIR_ENV_VAR = "SEQBOOK_CLONE_DIR"
@@ -146,7 +148,7 @@ def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
 
     Args:
         frameworks: e.g. ``["torch"]`` or ``["mxnet", "paddle"]``.
-        folder: the clone of the book's repository (its ``requirements.txt`` holds
+        folder: the clone of the book's repository (its ``REQUIREMENT_FILES`` hold
             the versions to install).
         run, installed, requirements_of: how commands run (quietly: pip's output is
             shown only when it fails) and what is installed (replaced in the tests).
@@ -160,7 +162,10 @@ def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
     if not (folder / "requirements.txt").is_file():
         raise ValueError(f"folder must be a clone of the book's repository (with its "
                          f"requirements.txt), got {folder}")
-    pins = pinned_versions(folder / "requirements.txt")
+    pins = {}
+    for name in REQUIREMENT_FILES:
+        if (folder / name).is_file():
+            pins.update(pinned_versions(folder / name))
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     added = []
     if installed("seqbook-utils") is None:  # for the processes a chapter starts
@@ -172,8 +177,8 @@ def setup(frameworks: Sequence[str], folder: str | os.PathLike = CLONE_DIR, *,
         if installed(name) is not None:
             continue
         if _normal(name) not in pins:
-            raise ValueError(f"{name} is missing here and requirements.txt pins no "
-                             f"version of it; add one there.")
+            raise ValueError(f"{name} is missing here and none of {REQUIREMENT_FILES} "
+                             f"pins a version of it; add one to requirements.txt.")
         spec = f"{name}=={pins[_normal(name)]}"
         run(pip + ["--no-deps"] + (["--use-pep517"] if name in PEP517_BUILDS else [])
             + [spec], check=True)

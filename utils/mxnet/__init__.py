@@ -34,8 +34,9 @@ import sys
 
 from ..runs import environment_restored, usable_cores
 
-INSTALL_HINT = ('Install the MXNet extra with  pip install -e ".[mxnet]"  (it pins '
-                "mxnet 1.9.1, gluonnlp 0.10.0 and numpy 1.26.4).")
+INSTALL_HINT = ("Install them without their requirements (their metadata caps NumPy "
+                "below 2; they run on NumPy 2 with the names restored here):  pip "
+                "install --no-deps --use-pep517 -r requirements-no-deps.txt")
 
 
 def _numpy2_aliases(np) -> dict:
