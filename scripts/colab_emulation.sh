@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY313=${PY313:-python3.13}
-command -v "$PY313" >/dev/null || PY313=$HOME/.pyenv/versions/3.13.0/bin/python
+# (a pyenv shim can exist on PATH and still fail: ask it for its version)
+"$PY313" --version >/dev/null 2>&1 || PY313=$HOME/.pyenv/versions/3.13.0/bin/python
 if ! "$PY313" --version >/dev/null 2>&1; then
   echo "colab-emulation needs Python 3.13: put python3.13 on PATH or set PY313" >&2
   exit 1
