@@ -1,11 +1,9 @@
-"""Run chapters in the medium or full profile into scratch copies; time the LM fast path.
+"""Run chapters in the medium or full profile into scratch copies.
 
     python scripts/profile_runs.py --profile medium            # every medium chapter
     python scripts/profile_runs.py --profile medium --resume   # skip those already run
                                                                # from this commit
     python scripts/profile_runs.py book/05-lstm.ipynb          # full profile (GPU)
-    python scripts/profile_runs.py --speed               # PTB LM: baseline vs book path
-    python scripts/profile_runs.py --speed --smoke       # the same code, tiny, on a CPU
     python scripts/profile_runs.py --allow-cpu book/07-framework-comparison.ipynb
                                       # CPU-only by design: the three frameworks on a CPU
 
@@ -21,21 +19,7 @@ skips each chapter whose record of this profile already names the current commit
 so a run that was stopped can go on where it stopped. Runs can go to the background:
 ``nohup python scripts/profile_runs.py --profile medium --resume > medium.log &``.
 
-Speed comparison (``--speed``): the chapter-7 model (2 x 1500 LSTM, tied weights,
-10,000 words) is trained twice on Penn Treebank for the same number of epochs,
-
-* *baseline*: float32, batch 20, 35 steps, SGD lr 20, no compilation — the textbook
-  loop;
-* *book path*: bf16 autocast, fused SGD, cuDNN, a larger batch (64) with the learning
-  rate scaled by the square root of the batch ratio (lr 36), and optionally
-  ``torch.compile``;
-
-and ``results/full/07-speed.json`` records both validation perplexities, both training
-throughputs (tokens/s, first epoch left out as warm-up), the speed-up, and the
-achieved FLOP/s as a fraction of the GPU's dense bf16 peak (FLOPs per token from
-``utils.torch.lm.lm_flops_per_token``). ``--smoke`` runs the same code for a few
-batches of a tiny model on the CPU and writes its record to a temporary folder (or
-``--results-dir``), marked ``quick``: it checks the code, it measures nothing.
+The training-speed comparison of the PyTorch loop is ``scripts/speed.py``.
 """
 from __future__ import annotations
 
@@ -43,8 +27,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run_notebooks
@@ -61,28 +43,6 @@ CHAPTERS = {
                "07-language-models-mxnet"),
     "full": PYTORCH_CHAPTERS,
 }
-
-# Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from the vendor's data sheets.
-# Matched in order against the device name; the first hit wins.
-GPU_BF16_PEAKS = (
-    ("H200", 989.4e12),
-    ("H100 PCIe", 756.0e12),
-    ("H100 NVL", 835.0e12),
-    ("H100", 989.4e12),     # SXM / HBM3
-    ("GH200", 989.4e12),
-    ("A100", 312.0e12),
-    ("L40S", 362.0e12),
-    ("L4", 121.0e12),
-)
-
-
-def bf16_peak_flops(device_name: str) -> float | None:
-    """The dense bf16 peak of a GPU, or ``None`` when the name is not in the table."""
-    for key, peak in GPU_BF16_PEAKS:
-        if key in device_name:
-            return peak
-    return None
-
 
 # --------------------------------------------------------------- chapter runs
 
@@ -133,120 +93,6 @@ def run_chapters(notebooks: list[Path], out_dir: Path, timeout: int,
     return outcome
 
 
-# ----------------------------------------------------------- speed comparison
-
-
-@dataclass(frozen=True)
-class SpeedConfig:
-    """One training setup of the speed comparison (fields as the chapter's config)."""
-
-    name: str
-    embed_size: int = 1500        # E = H, tied weights, as the chapter's full profile
-    num_hiddens: int = 1500       # H
-    num_layers: int = 2           # stacked LSTM layers
-    dropout: float = 0.65         # Zaremba et al.'s large model
-    batch_size: int = 20          # B
-    num_steps: int = 35           # T
-    lr: float = 20.0              # SGD learning rate (constant here: no decay)
-    clip: float = 0.25            # max global gradient norm
-    loss_convention: str = "token_mean"
-    bf16: bool = False            # bf16 autocast
-    fused_optimizer: bool = False  # fused SGD (CUDA only)
-    compile_model: bool = False   # torch.compile
-
-
-BASELINE = SpeedConfig("baseline")
-BOOK_PATH = SpeedConfig("book", batch_size=64, lr=36.0, bf16=True,
-                        fused_optimizer=True)
-SMOKE_SIZE = dict(embed_size=32, num_hiddens=32)
-
-
-def measure(cfg: SpeedConfig, train_ids, valid_ids, vocab_size: int, device,
-            num_epochs: int, max_batches: int | None) -> dict:
-    """Train one setup for ``num_epochs``; time the epochs after the first (warm-up)."""
-    import torch
-
-    import utils
-    from utils.torch import lm as torch_lm, train as torch_train
-    from utils.torch.core import as_ids
-
-    utils.set_seed(0)
-    model = torch_lm.WordLM(vocab_size, cfg.embed_size, cfg.num_hiddens,
-                            cfg.num_layers, cfg.dropout, tie_weights=True).to(device)
-    train = utils.BPTTWindows(as_ids(utils.bptt_batchify(train_ids, cfg.batch_size),
-                                     device), cfg.num_steps)
-    valid = as_ids(utils.bptt_batchify(valid_ids, 10), device)
-    run = torch_train.TrainConfig(num_epochs=num_epochs, lr=cfg.lr, optimizer="sgd",
-                                  clip=cfg.clip, loss_convention=cfg.loss_convention,
-                                  bf16=cfg.bf16, fused_optimizer=cfg.fused_optimizer,
-                                  compile_model=cfg.compile_model)
-    use_bf16 = run.bf16 and torch_train.bf16_autocast_works(model, device)
-    optimizer = torch_train.make_optimizer(model, run, device)
-    step_model = torch.compile(model) if run.compile_model else model
-    epochs = [torch_train.train_epoch(step_model, train, optimizer, device, clip=run.clip,
-                                      loss_convention=run.loss_convention,
-                                      use_bf16=use_bf16, max_batches=max_batches)
-              for _ in range(num_epochs)]
-    timed = epochs[1:] or epochs           # the first epoch pays for warm-up
-    tokens_per_s = (sum(e["num_tokens"] for e in timed)
-                    / sum(e["seconds"] for e in timed))
-    flops = torch_lm.lm_flops_per_token(vocab_size, cfg.embed_size, cfg.num_hiddens,
-                                        cfg.num_layers)
-    return {"val_ppl": torch_train.evaluate(model, valid, cfg.num_steps),
-            "tokens_per_s": tokens_per_s, "flops_per_token": flops,
-            "flops_per_s": flops * tokens_per_s, "bf16_used": use_bf16,
-            "seconds": sum(e["seconds"] for e in epochs)}
-
-
-def speed_comparison(smoke: bool = False, num_epochs: int = 3,
-                     compile_model: bool = False, peak_flops: float | None = None,
-                     results_dir: str | os.PathLike | None = None) -> dict:
-    """Measure baseline vs book path; save and return the ``07-speed`` record."""
-    import utils
-    from utils.torch.core import select_device
-
-    device = select_device()
-    if not smoke and device.type != "cuda":
-        raise SystemExit("--speed measures a GPU and none is visible. Run it on a "
-                         "machine with CUDA, or add --smoke to check the code on a "
-                         "CPU.")
-    start = time.perf_counter()
-    train_ids, valid_ids, _, vocab = utils.load_ptb_corpus()
-    setups = [BASELINE, replace(BOOK_PATH, compile_model=compile_model)]
-    max_batches = None
-    if smoke:  # a tiny model, a few batches: the code path, not a measurement
-        setups = [replace(s, **SMOKE_SIZE) for s in setups]
-        train_ids, valid_ids, num_epochs, max_batches = (
-            train_ids[:20_000], valid_ids[:2_000], 2, 3)
-    results = {s.name: measure(s, train_ids, valid_ids, len(vocab), device,
-                               num_epochs, max_batches) for s in setups}
-    base, book = results["baseline"], results["book"]
-    name = utils.device_name()
-    peak = peak_flops or (bf16_peak_flops(name) if device.type == "cuda" else None)
-    metrics = {"speedup_vs_baseline": book["tokens_per_s"] / base["tokens_per_s"]}
-    for key, res in results.items():
-        metrics[f"{key}_val_ppl"] = res["val_ppl"]
-        metrics[f"{key}_tokens_per_s"] = res["tokens_per_s"]
-        metrics[f"{key}_flops_per_s"] = res["flops_per_s"]
-        if peak:
-            metrics[f"{key}_peak_fraction"] = res["flops_per_s"] / peak
-    record = utils.make_record(
-        "07-speed", "quick" if smoke else "full", metrics, name,
-        time.perf_counter() - start, smoke=smoke, epochs=num_epochs,
-        peak_bf16_flops_per_s=peak, flops_per_token=base["flops_per_token"],
-        flops_formula="3 * 2 * (sum over layers of 4 (I + H) H + H V) per token",
-        bf16_used={k: r["bf16_used"] for k, r in results.items()},
-        configs={s.name: asdict(s) for s in setups})
-    if results_dir is None and smoke:
-        results_dir = tempfile.mkdtemp(prefix="seqbook-speed-smoke-")
-    path = utils.save_record(record, results_dir)
-    print(f"speed-up {metrics['speedup_vs_baseline']:.2f}x; baseline "
-          f"{base['tokens_per_s']:,.0f} tokens/s, val ppl {base['val_ppl']:.1f}; "
-          f"book {book['tokens_per_s']:,.0f} tokens/s, val ppl {book['val_ppl']:.1f}; "
-          f"record: {path}")
-    return record
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
@@ -265,25 +111,7 @@ def main(argv=None) -> int:
                         help="seconds one cell may run before the run fails")
     parser.add_argument("--allow-cpu", action="store_true",
                         help="run the chapters even without a GPU (very slow)")
-    parser.add_argument("--speed", action="store_true",
-                        help="time the PTB LM baseline vs the book path instead")
-    parser.add_argument("--smoke", action="store_true",
-                        help="with --speed: a few batches of a tiny model on the CPU")
-    parser.add_argument("--epochs", type=int, default=3,
-                        help="with --speed: epochs per setup (the first is warm-up)")
-    parser.add_argument("--compile", action="store_true",
-                        help="with --speed: torch.compile the book path's model")
-    parser.add_argument("--peak-tflops", type=float, default=None,
-                        help="with --speed: the GPU's dense bf16 peak, if not in the "
-                             "table")
-    parser.add_argument("--results-dir", type=Path, default=None,
-                        help="with --speed: where 07-speed.json goes (default results/;"
-                             " a temp folder with --smoke)")
     args = parser.parse_args(argv)
-    if args.speed:
-        peak = args.peak_tflops * 1e12 if args.peak_tflops else None
-        speed_comparison(args.smoke, args.epochs, args.compile, peak, args.results_dir)
-        return 0
     from utils.results import git_commit
     from utils.runs import cuda_available
     if args.profile == "full" and not cuda_available() and not args.allow_cpu:

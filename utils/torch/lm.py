@@ -82,6 +82,14 @@ class WordLM(nn.Module):
         nn.init.zeros_(self.decoder.bias)
 
     def forward(self, X: torch.Tensor, state=None):
+        features, state = self.features(X, state)     # (B, T, H)
+        return self.decoder(features), state           # (B, T, V)
+
+    def features(self, X: torch.Tensor, state=None):
+        """What the decoder reads: the last layer's outputs after dropout, and the state.
+
+        Shape: ``X`` ``(B, T)`` ids in; ``(B, T, H)`` and ``2 x (L, B, H)`` out.
+        """
         embs = self.dropout(self.embedding(X))         # (B, T, E)
         if embs.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
             # oneDNN has no bfloat16 LSTM on the CPU: under autocast the recurrence
@@ -90,8 +98,7 @@ class WordLM(nn.Module):
                 outputs, state = self.rnn(embs.float(), state)
         else:
             outputs, state = self.rnn(embs, state)     # (B, T, H), 2 x (L, B, H)
-        logits = self.decoder(self.dropout(outputs))   # (B, T, V)
-        return logits, state
+        return self.dropout(outputs), state
 
     def begin_state(self, batch_size: int, device=None):
         """Zero ``(h, c)``, each ``(L, B, H)``: what ``state=None`` stands for."""
@@ -127,6 +134,70 @@ def lm_loss(logits: torch.Tensor, Y: torch.Tensor,
         return F.cross_entropy(logits, Y.reshape(-1))
     nll = F.cross_entropy(logits, Y.reshape(-1), reduction="none").reshape(Y.shape)
     return nll.sum(dim=1).mean()                              # from (B, T)
+
+
+class LinearCrossEntropy(torch.autograd.Function):
+    """``cross_entropy(h @ W.T + b, y)`` (token mean) with its gradient made at once.
+
+    The forward pass computes the log-probabilities, reads the loss off them, and
+    turns them into the gradient with respect to the logits in place (softmax minus
+    the one-hot targets). Backward is then two matrix products and a sum: no
+    ``N x V`` gradient to fill with zeros, no ``log_softmax`` backward pass. The
+    ``1 / N`` of the mean (and the upstream gradient) scales the small results, not
+    the ``N x V`` matrix. The two matrix products run in the autocast dtype when
+    autocast is on; the softmax in float32.
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, targets, dtype):
+        if dtype == torch.float32:
+            logits = torch.addmm(bias, h, weight.t())                # (N, V)
+        else:
+            logits = (h.to(dtype) @ weight.to(dtype).t()).float().add_(bias)
+        log_probs = F.log_softmax(logits, dim=1)                    # (N, V)
+        del logits
+        loss = -log_probs.gather(1, targets[:, None]).mean()
+        grad = log_probs.exp_()                                     # softmax, in place
+        grad[torch.arange(len(targets), device=grad.device), targets] -= 1.0
+        ctx.save_for_backward(grad, h, weight)
+        ctx.dtype = dtype
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        grad, h, weight = ctx.saved_tensors                          # (N, V), (N, H)
+        scale = grad_loss / grad.shape[0]                           # d mean / d logit
+        g = grad.to(ctx.dtype)
+        grad_h = (g @ weight.to(ctx.dtype)).to(h.dtype).mul_(scale)        # (N, H)
+        grad_w = (g.t() @ h.to(ctx.dtype)).to(weight.dtype).mul_(scale)   # (V, H)
+        return grad_h, grad_w, grad.sum(0).mul_(scale), None, None
+
+
+def linear_cross_entropy(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                         targets: torch.Tensor) -> torch.Tensor:
+    """The token-mean cross entropy of a linear decoder, without keeping log-probs.
+
+    Equal to ``F.cross_entropy(F.linear(h, weight, bias), targets)`` (to float32
+    rounding), with fewer passes over the ``N x V`` logits: see
+    ``LinearCrossEntropy``. Under autocast its matrix products run in the autocast
+    dtype.
+
+    Shape:
+        ``h`` ``(N, H)``, ``weight`` ``(V, H)``, ``bias`` ``(V,)``, ``targets``
+        ``(N,)`` ids; returns a scalar.
+    """
+    if h.dim() != 2 or weight.dim() != 2 or h.shape[1] != weight.shape[1]:
+        raise ValueError(f"h must be (N, H) and weight (V, H), got {tuple(h.shape)} "
+                         f"and {tuple(weight.shape)}")
+    if targets.shape != h.shape[:1]:
+        raise ValueError(f"targets must be (N,) = {tuple(h.shape[:1])}, got "
+                         f"{tuple(targets.shape)}")
+    device_type = h.device.type
+    dtype = (torch.get_autocast_dtype(device_type)
+             if torch.is_autocast_enabled(device_type) else torch.float32)
+    with torch.autocast(device_type, enabled=False):
+        return LinearCrossEntropy.apply(h.float() if dtype == torch.float32 else h,
+                                         weight, bias, targets, dtype)
 
 
 def loss_to_perplexity(loss: float, convention: str, num_steps: int) -> float:

@@ -38,7 +38,7 @@ from ..checks import (check_bool, check_int, check_lr_decay, check_number, check
 from ..runs import Timer, set_seed
 from .core import (as_ids, clip_gradients, count_parameters, detach_state,
                    load_checkpoint, perplexity, sample_next_token, save_checkpoint)
-from .lm import LOSS_CONVENTIONS, lm_loss
+from .lm import LOSS_CONVENTIONS, linear_cross_entropy, lm_loss
 from .rnn import RNNLM
 
 __all__ = ["TrainConfig", "train_epoch", "evaluate", "evaluate_perplexity", "fit",
@@ -71,6 +71,9 @@ class TrainConfig:
             of carrying the last one over, detached (sequential partitioning).
         eval_num_steps: the window length of validation.
         bf16: bf16 autocast where it runs natively (``bf16_autocast_works``).
+        fused_loss: the decoder and the loss as one step that keeps no
+            log-probabilities (``train_epoch``; models with ``features``, e.g.
+            ``WordLM``).
         fused_optimizer: SGD's fused kernel on a CUDA device.
         compile_model: train a ``torch.compile`` of the model (evaluation uses the
             plain module).
@@ -88,6 +91,7 @@ class TrainConfig:
     reset_state: bool = False
     eval_num_steps: int = 64
     bf16: bool = False
+    fused_loss: bool = False
     fused_optimizer: bool = False
     compile_model: bool = False
     keep_best: bool = True
@@ -107,7 +111,7 @@ class TrainConfig:
                              f"lr_decay at 1.0")
         check_str("TrainConfig.loss_convention", self.loss_convention, LOSS_CONVENTIONS)
         check_int("TrainConfig.eval_num_steps", self.eval_num_steps, minimum=1)
-        for name in ("reset_state", "bf16", "fused_optimizer", "compile_model",
+        for name in ("reset_state", "bf16", "fused_loss", "fused_optimizer", "compile_model",
                      "keep_best"):
             check_bool(f"TrainConfig.{name}", getattr(self, name))
 
@@ -186,7 +190,7 @@ def _model_device(model: nn.Module) -> torch.device:
 def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
                 device, *, clip: float = 1.0, loss_convention: str = "token_mean",
                 reset_state: bool = False, use_bf16: bool = False,
-                max_batches: int | None = None) -> dict:
+                fused_loss: bool = False, max_batches: int | None = None) -> dict:
     """One epoch of truncated backpropagation through time.
 
     With sequential partitioning (``reset_state=False``) row ``b`` of a minibatch
@@ -205,6 +209,9 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
         loss_convention: how the loss is reduced (``utils.torch.lm.lm_loss``).
         reset_state: reset (true) or carry and detach (false) the state.
         use_bf16: run the forward pass under bf16 autocast (``autocast``).
+        fused_loss: compute the decoder and the loss as one step that keeps no
+            log-probabilities (``utils.torch.lm.linear_cross_entropy``); needs a
+            model with ``features`` and a linear ``decoder``, such as ``WordLM``.
         max_batches: stop after this many minibatches (for smoke tests and timing).
 
     Returns:
@@ -213,6 +220,12 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
     """
     check_bool("reset_state", reset_state)
     check_bool("use_bf16", use_bf16)
+    check_bool("fused_loss", fused_loss)
+    if fused_loss and not (hasattr(model, "features")
+                           and isinstance(getattr(model, "decoder", None), nn.Linear)):
+        raise ValueError(f"fused_loss=True needs a model with a features() method and "
+                         f"an nn.Linear decoder (such as WordLM), got "
+                         f"{type(model).__name__}; use fused_loss=False")
     if max_batches is not None:
         check_int("max_batches", max_batches, minimum=1)
     device = torch.device(device)
@@ -225,9 +238,18 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
             break
         X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
         state = None if reset_state else detach_state(state)
-        with autocast(device, use_bf16):
-            logits, state = model(X, state)                     # (B, T, V)
-        loss = lm_loss(logits, Y, loss_convention)
+        if fused_loss:
+            with autocast(device, use_bf16):
+                features, state = model.features(X, state)      # (B, T, H)
+                loss = linear_cross_entropy(features.reshape(-1, features.shape[-1]),
+                                            model.decoder.weight, model.decoder.bias,
+                                            Y.reshape(-1))
+            if loss_convention == "sum_steps_mean_batch":
+                loss = loss * Y.shape[1]                        # see lm_loss
+        else:
+            with autocast(device, use_bf16):
+                logits, state = model(X, state)                 # (B, T, V)
+            loss = lm_loss(logits, Y, loss_convention)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norms.append(clip_gradients(model.parameters(), clip))
@@ -343,7 +365,8 @@ def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
         lr = optimizer.param_groups[0]["lr"]
         stats = train_epoch(step_model, train_batches, optimizer, device, clip=cfg.clip,
                             loss_convention=cfg.loss_convention,
-                            reset_state=cfg.reset_state, use_bf16=use_bf16)
+                            reset_state=cfg.reset_state, use_bf16=use_bf16,
+                            fused_loss=cfg.fused_loss)
         val_ppl = validate()
         improved = val_ppl < best_ppl
         if improved:
