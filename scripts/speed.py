@@ -43,6 +43,7 @@ def run(profile: str, ablation: bool, results_dir=None) -> dict:
     peak = speed.peak_flops(device)
     gemm = speed.gemm_flops_per_s(device=device)
     metrics = {"speedup_vs_reference": result["speedup_vs_reference"],
+               "median_round_speedup": result["median_round_speedup"],
                "reference_tokens_per_s": ref["tokens_per_s"],
                "book_tokens_per_s": book["tokens_per_s"],
                "reference_val_ppl": ref["val_ppl"], "book_val_ppl": book["val_ppl"],
@@ -79,7 +80,8 @@ def run(profile: str, ablation: bool, results_dir=None) -> dict:
     path = utils.save_record(record, results_dir)
     print(f"reference {ref['tokens_per_s']:,.0f} tokens/s, val ppl {ref['val_ppl']:.1f}; "
           f"book {book['tokens_per_s']:,.0f} tokens/s, val ppl {book['val_ppl']:.1f}; "
-          f"speed-up {result['speedup_vs_reference']:.2f}x (bf16 "
+          f"speed-up {result['speedup_vs_reference']:.2f}x (median of the rounds' "
+          f"{result['median_round_speedup']:.2f}x; bf16 "
           f"{'used' if result['bf16_used'] else 'not available'})")
     print(f"book: {metrics['book_gflops']:.1f} GFLOP/s; peak: {peak['how']}; large "
           f"float32 matrix product here: {gemm / 1e9:.1f} GFLOP/s")

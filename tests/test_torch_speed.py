@@ -126,6 +126,8 @@ def test_compare_speed_trains_both_paths_on_the_same_tokens():
     assert out["speedup_vs_reference"] == pytest.approx(
         out["book"]["tokens_per_s"] / out["reference"]["tokens_per_s"])
     assert len(lines) == 2 and "reference" in lines[0]
+    assert len(out["round_speedups"]) == 2
+    assert out["median_round_speedup"] in out["round_speedups"]
     with pytest.raises(ValueError, match="fewer than"):
         speed.compare_speed(train_ids[:B * 10], valid_ids, V, cfg)
     with pytest.raises(TypeError, match="cfg must be a SpeedConfig"):

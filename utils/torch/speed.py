@@ -59,8 +59,8 @@ class SpeedConfig:
     num_steps: int = 35         # T
     lr: float = 20.0
     clip: float = 0.25
-    num_rounds: int = 4         # rounds per path, alternating
-    batches_per_round: int = 20
+    num_rounds: int = 6         # rounds per path, alternating
+    batches_per_round: int = 15
     valid_tokens: int = 20_000  # validation words scored (-1: all)
     eval_batch_size: int = 10
 
@@ -323,7 +323,9 @@ def compare_speed(train_ids, valid_ids, vocab_size: int, cfg: SpeedConfig,
 
     Returns:
         a dict with ``reference`` and ``book`` (each ``tokens_per_s``, ``val_ppl``,
-        ``seconds``, ``num_tokens``, ``round_tokens_per_s``), ``speedup_vs_reference``,
+        ``seconds``, ``num_tokens``, ``round_tokens_per_s``), ``speedup_vs_reference``
+        (total tokens over total seconds, book / reference), ``round_speedups`` (per
+        pair of adjacent rounds) and their ``median_round_speedup``,
         ``flops_per_token``, ``bf16_used`` and ``options``.
     """
     if not isinstance(cfg, SpeedConfig):
@@ -386,6 +388,11 @@ def compare_speed(train_ids, valid_ids, vocab_size: int, cfg: SpeedConfig,
                      "val_ppl": evaluate(model, valid_rows, cfg.num_steps)}
     out["speedup_vs_reference"] = (out["book"]["tokens_per_s"]
                                    / out["reference"]["tokens_per_s"])
+    # Adjacent rounds share the machine's state of the moment: their ratios, and their
+    # median, show how much of the speed-up is noise.
+    out["round_speedups"] = [b / r for b, r in zip(out["book"]["round_tokens_per_s"],
+                                                   out["reference"]["round_tokens_per_s"])]
+    out["median_round_speedup"] = sorted(out["round_speedups"])[len(rounds["book"]) // 2]
     out["flops_per_token"] = lm_flops_per_token(vocab_size, cfg.embed_size,
                                                 cfg.num_hiddens, cfg.num_layers)
     out["bf16_used"] = use_bf16
