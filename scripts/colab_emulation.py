@@ -18,10 +18,9 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run whole: a chapter without a framework, one in PyTorch, the comparison (PyTorch,
-# MXNet/GluonNLP and Paddle on the same batches) and one in Paddle.
-WHOLE = ("01-text-preprocessing", "03-rnn", "07-framework-comparison",
-         "07-language-models-paddle")
+# Run whole: a chapter without a framework, the comparison (it trains the PyTorch,
+# MXNet/GluonNLP and Paddle models on the same batches) and the Paddle chapter.
+WHOLE = ("01-text-preprocessing", "07-framework-comparison", "07-language-models-paddle")
 STAND_IN = ('import sys, types\n'
             'sys.modules["google.colab"] = types.ModuleType("google.colab")')
 

@@ -6,8 +6,9 @@
 # index is a CUDA build that brings about 3 GB of nvidia-* wheels (about 2.5 minutes to
 # make the environment here); the chapters run on the CPU.
 #   usage: bash scripts/colab_emulation.sh [--setup-only] [NOTEBOOK ...]
-#   (default: every chapter's setup cell, and chapters 1, 3, 7 (comparison of the
-#   three frameworks) and 7 Paddle whole, in the quick profile; $SEQBOOK_DATA must hold the datasets)
+#   (default: every chapter's setup cell, and chapters 1, 7 (the comparison of the
+#   three frameworks) and 7 Paddle whole, in the quick profile; $SEQBOOK_DATA must
+#   hold the datasets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY313=${PY313:-python3.13}
