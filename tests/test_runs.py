@@ -173,3 +173,16 @@ def test_environment_restored_puts_named_or_all_variables_back(monkeypatch):
             raise RuntimeError("inside the block")
     assert os.environ["SEQBOOK_TEST_KEPT"] == "before"
     assert "SEQBOOK_TEST_NEW" not in os.environ
+
+
+def test_cpuinfo_field_reads_one_field_or_none():
+    import os
+
+    import pytest
+
+    from utils.runs import cpuinfo_field
+    assert cpuinfo_field("no such field") is None
+    if os.path.exists("/proc/cpuinfo"):
+        assert cpuinfo_field("processor") == "0"
+    with pytest.raises(TypeError, match="name must be"):
+        cpuinfo_field(3)

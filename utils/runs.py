@@ -142,16 +142,24 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``, else ``platform.processor()``), or ``""``."""
+def cpuinfo_field(name: str) -> str | None:
+    """The first ``name : value`` of ``/proc/cpuinfo`` (e.g. ``"flags"``), or ``None``."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string such as 'flags', got {name!r}")
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("model name"):
-                    return " ".join(line.split(":", 1)[1].split())
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return " ".join(value.split())
     except OSError:
         pass
-    return " ".join(platform.processor().split())
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else ``platform.processor()``), or ``""``."""
+    return cpuinfo_field("model name") or " ".join(platform.processor().split())
 
 
 def cpu_name() -> str:

@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from ..batching import BPTTWindows, bptt_batchify
 from ..checks import check_bool, check_int, check_number
-from ..runs import cpu_model, set_seed, usable_cores
+from ..runs import cpuinfo_field, set_seed, usable_cores
 from .core import as_ids
 from .lm import WordLM, lm_flops_per_token
 from .train import bf16_autocast_works, evaluate, train_epoch
@@ -212,26 +212,11 @@ def gpu_bf16_peak(device_name: str) -> float | None:
 # (AVX2, or AVX-512 on AMD Zen 4, which runs it on 256-bit pipes) or of 16 lanes
 # (AVX-512 on Intel server cores with two FMA ports). bf16 dot products
 # (AVX512_BF16's vdpbf16ps, AMX aside) do two multiply-adds per 32-bit lane.
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 def _cpu_mhz() -> float | None:
     try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":", 1)[1])
-    except (OSError, ValueError):
-        pass
-    return None
+        return float(cpuinfo_field("cpu MHz"))
+    except (TypeError, ValueError):   # no such line, or not a number
+        return None
 
 
 def gemm_flops_per_s(size: int = 2048, repeats: int = 5,
@@ -279,8 +264,9 @@ def peak_flops(device="cpu", gpu_peak: float | None = None) -> dict:
         return {"fp32": None, "bf16": gpu_peak,
                 "how": "the GPU's dense bf16 peak from its data sheet"
                 if gpu_peak else "no data-sheet peak for this GPU"}
-    flags, mhz, cores = _cpu_flags(), _cpu_mhz(), usable_cores()
-    amd = "AMD" in cpu_model() or "clzero" in flags
+    flags = set((cpuinfo_field("flags") or "").split())
+    mhz, cores = _cpu_mhz(), usable_cores()
+    amd = cpuinfo_field("vendor_id") == "AuthenticAMD"
     wide = "avx512f" in flags and not amd
     per_cycle = 64 if wide else 32 if {"avx2", "fma"} <= flags else 16
     if mhz is None:
