@@ -11,6 +11,7 @@ import io
 import socket
 import tarfile
 import threading
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -411,57 +412,96 @@ def test_every_dataset_in_the_cache_is_used_without_network(monkeypatch):
 # ------------------------------------------------------------------ GloVe
 
 
-def _glove_archive(dim: int, lines: list[str]) -> bytes:
-    return _zip_bytes({f"glove.6B.{dim}d/vec.txt": ("\n".join(lines) + "\n").encode()})
+def _glove_archive(files: dict[int, list[str]]) -> bytes:
+    """A small glove.6B.zip: one ``glove.6B.<dim>d.txt`` member per entry."""
+    return _zip_bytes({f"glove.6B.{dim}d.txt": ("\n".join(lines) + "\n").encode()
+                       for dim, lines in files.items()})
 
 
-def _register_glove(monkeypatch, server, dim: int, archive: bytes,
-                    sha1: str | None = None):
-    real = datasets.REGISTRY[f"glove.6b.{dim}d"]
-    remote = RemoteFile(server.serve(f"/glove.6B.{dim}d.zip", archive),
-                        sha1 or _sha1(archive), real.files[0].filename)
-    _register(monkeypatch, DatasetSpec(real.name, (remote,), real.unpack, real.folder,
-                                       expected=real.expected))
+def _register_glove(monkeypatch, server, archive: bytes, sha1: str | None = None,
+                    mirrors: tuple[str, ...] = ()):
+    """Point the real GloVe entry at the local server, keeping its name and layout."""
+    real = datasets.REGISTRY["glove.6B"]
+    remote = RemoteFile(server.serve("/glove.6B.zip", archive), sha1 or _sha1(archive),
+                        real.files[0].filename, mirrors=mirrors)
+    _register(monkeypatch, DatasetSpec(real.name, (remote,), real.unpack, real.folder))
+
+
+def test_the_glove_entry_is_stanfords_archive():
+    spec = datasets.REGISTRY["glove.6B"]
+    assert spec.files[0].url == "https://nlp.stanford.edu/data/glove.6B.zip"
+    assert spec.files[0].filename == spec.folder == "glove.6B.zip"
+    assert len(spec.files[0].sha1) == 40 and spec.unpack is None
 
 
 def test_read_glove_fetches_checks_and_parses(server, tmp_path, monkeypatch):
     lines = ["3 50", "the " + " ".join(["0.5"] * 50), "movie " + " ".join(["-1"] * 50),
              "bad 1 2", "great " + " ".join(str(i) for i in range(50))]
-    _register_glove(monkeypatch, server, 50, _glove_archive(50, lines))
+    other = ["the " + " ".join(["2"] * 100)]
+    _register_glove(monkeypatch, server, _glove_archive({50: lines, 100: other}))
     words, vectors = datasets.read_glove(50, tmp_path)
     assert words == ["the", "movie", "great"]      # the header and the short line skipped
     assert vectors.shape == (3, 50) and vectors.dtype.name == "float32"
     assert vectors[2, 49] == 49.0 and vectors[1].sum() == -50.0
     assert datasets.read_glove(50, tmp_path, max_words=2)[0] == ["the", "movie"]
-    assert (tmp_path / "glove.6B.50d" / datasets.COMPLETE_MARKER).is_file()
+    assert (tmp_path / "glove.6B.zip").is_file()   # kept zipped, read member by member
     server.stop()                                   # from now on, the cache alone
     assert datasets.read_glove(50, tmp_path)[0] == words
+    words100, vectors100 = datasets.read_glove(100, tmp_path)
+    assert words100 == ["the"] and vectors100.shape == (1, 100) and vectors100[0, 0] == 2
+
+
+def test_read_glove_falls_back_to_a_mirror(server, tmp_path, monkeypatch):
+    archive = _glove_archive({50: ["a " + " ".join(["1"] * 50)]})
+    mirror = server.serve("/mirror/glove.6B.zip", archive)
+    real = datasets.REGISTRY["glove.6B"]
+    missing = server.serve("/missing/glove.6B.zip", b"")
+    del server.httpd.routes["/missing/glove.6B.zip"]          # a 404 there
+    remote = RemoteFile(missing, _sha1(archive),
+                        real.files[0].filename, mirrors=(mirror,))
+    _register(monkeypatch, DatasetSpec(real.name, (remote,), real.unpack, real.folder))
+    assert datasets.read_glove(50, tmp_path)[0] == ["a"]
+    assert server.requests == ["/missing/glove.6B.zip", "/mirror/glove.6B.zip"]
 
 
 def test_read_glove_refuses_a_checksum_mismatch(server, tmp_path, monkeypatch):
-    archive = _glove_archive(100, ["a " + " ".join(["1"] * 100)])
-    _register_glove(monkeypatch, server, 100, archive, sha1="0" * 40)
+    archive = _glove_archive({100: ["a " + " ".join(["1"] * 100)]})
+    _register_glove(monkeypatch, server, archive, sha1="0" * 40)
     with pytest.raises(DatasetError, match="Checksum mismatch .* expected sha1 0{40}"):
         datasets.read_glove(100, tmp_path)
     assert list(tmp_path.iterdir()) == []          # nothing left that passes for good
 
 
 def test_read_glove_names_a_corrupt_archive(server, tmp_path, monkeypatch):
-    archive = _glove_archive(50, ["a " + " ".join(["1"] * 50)] * 40)
-    corrupt = archive[: len(archive) // 2]
-    _register_glove(monkeypatch, server, 50, corrupt)
-    with pytest.raises(DatasetError, match="glove.6B.50d.zip .* is corrupt"):
+    archive = _glove_archive({50: ["a " + " ".join(["1"] * 50)] * 40})
+    corrupt = archive[: len(archive) // 2]          # its sha1 is what the entry expects
+    _register_glove(monkeypatch, server, corrupt)
+    with pytest.raises(DatasetError, match="glove.6B.zip is corrupt"):
         datasets.read_glove(50, tmp_path)
-    assert not (tmp_path / "glove.6B.50d").exists()
+
+
+def test_read_glove_names_an_archive_without_that_size(server, tmp_path, monkeypatch):
+    _register_glove(monkeypatch, server, _glove_archive({50: ["a " + " ".join(["1"] * 50)]}))
+    with pytest.raises(DatasetError, match="holds no glove.6B.300d.txt"):
+        datasets.read_glove(300, tmp_path)
 
 
 def test_read_glove_without_vectors_of_that_size_says_so(server, tmp_path, monkeypatch):
-    _register_glove(monkeypatch, server, 50, _glove_archive(50, ["a 1 2 3"]))
+    _register_glove(monkeypatch, server, _glove_archive({50: ["a 1 2 3"]}))
     with pytest.raises(DatasetError, match="holds no word with 50 numbers"):
         datasets.read_glove(50, tmp_path)
 
 
-@pytest.mark.parametrize("kwargs, message", [({"dim": 300}, "dim must be one of"),
+def test_read_glove_offline_says_how_to_supply_it(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(DatasetError, match="glove.6B.zip .*huggingface.*save it as"):
+        datasets.read_glove(100, tmp_path)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"dim": 64}, "dim must be one of"),
                                              ({"dim": True}, "dim must be one of"),
                                              ({"max_words": 0}, "max_words must be")])
 def test_read_glove_checks_its_arguments(tmp_path, kwargs, message):

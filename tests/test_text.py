@@ -105,3 +105,17 @@ def test_time_machine_splits_matches_whole_corpus():
     assert train_ids + valid_ids == corpus
     assert split_vocab.idx_to_token == vocab.idx_to_token
     assert len(valid_ids) == len(corpus) - round(0.9 * len(corpus))
+
+
+def test_vocab_max_size_keeps_the_most_frequent():
+    vocab = Vocab(list("aaabbc") + ["d"], reserved_tokens=["<pad>"], max_size=4)
+    assert vocab.idx_to_token == ["<unk>", "<pad>", "a", "b"]
+    assert vocab["c"] == vocab.unk and len(vocab) == 4
+    assert len(Vocab(list("ab"), max_size=10)) == 3      # a cap above the size: no-op
+
+
+@pytest.mark.parametrize("max_size, error", [(1.5, TypeError), (True, TypeError),
+                                             (1, ValueError)])
+def test_vocab_max_size_is_checked(max_size, error):
+    with pytest.raises(error, match="max_size"):
+        Vocab(list("ab"), reserved_tokens=["<pad>"], max_size=max_size)

@@ -38,11 +38,12 @@ COMPLETE_MARKER = ".complete"  # in an unpacked folder: the unpacking finished
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file to download: its URL, its sha1, and the name it gets in the cache."""
+    """One file to download: its URL (and mirrors), its sha1, its name in the cache."""
 
     url: str
     sha1: str
     filename: str
+    mirrors: tuple[str, ...] = ()  # tried in order when ``url`` cannot be reached
 
 
 @dataclass(frozen=True)
@@ -72,22 +73,7 @@ _WIKITEXT = (
     "word_language_model/data/wikitext-2/"
 )
 
-_GLOVE_SHA1 = {50: "0b8703943ccdb6eb788e6f091b8946e82231bc4d",   # as d2l publishes them
-               100: "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a"}
-GLOVE_DIMS = tuple(_GLOVE_SHA1)
-
-
-def _glove_spec(dim: int, sha1: str) -> DatasetSpec:
-    """One size of the GloVe 6B vectors: a zip holding ``glove.6B.<dim>d/vec.txt``."""
-    name = f"glove.6B.{dim}d"
-    return DatasetSpec(
-        name=f"glove.6b.{dim}d",
-        files=(RemoteFile(f"{_D2L}{name}.zip", sha1, f"{name}.zip"),),
-        unpack="zip",
-        folder=name,
-        description=f"GloVe 6B word vectors, {dim} dimensions (Pennington et al., 2014)",
-        expected=("vec.txt",),
-    )
+GLOVE_DIMS = (50, 100, 200, 300)  # the four sizes inside glove.6B.zip
 
 
 REGISTRY: dict[str, DatasetSpec] = {
@@ -125,11 +111,23 @@ REGISTRY: dict[str, DatasetSpec] = {
         description="WikiText-2 (tokenized), CC BY-SA 3.0",
         expected=("wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"),
     ),
-    # GloVe 6B vectors (Pennington et al., 2014; 400,000 lower-cased words, trained on
-    # Wikipedia 2014 + Gigaword 5). Stanford's glove.6B.zip bundles four sizes in one
-    # 822 MB archive; the d2l-data bucket serves each size alone, as a folder holding
-    # vec.txt (one word and its numbers per line), with a published sha1.
-    **{f"glove.6b.{dim}d": _glove_spec(dim, sha1) for dim, sha1 in _GLOVE_SHA1.items()},
+    # GloVe 6B vectors (Pennington et al., 2014): 400,000 lower-cased words trained on
+    # Wikipedia 2014 + Gigaword 5, in Stanford's archive of 862,182,613 bytes holding
+    # glove.6B.{50,100,200,300}d.txt. The sha1 is the one Apache MXNet's text API
+    # checks the archive against (python/mxnet/contrib/text/_constants.py); its sha256,
+    # 617afb2fe6cbd085c235baf7a465b96f4112bd7f7ccb2b2cbd649fed9cbcf2fb, is the one
+    # torchtext publishes. The archive stays zipped: read_glove reads one member.
+    "glove.6B": DatasetSpec(
+        name="glove.6B",
+        files=(RemoteFile("https://nlp.stanford.edu/data/glove.6B.zip",
+                          "b64e54f1877d2f735bdd000c1d7d771e25c7dfdc", "glove.6B.zip",
+                          mirrors=("https://huggingface.co/stanfordnlp/glove/resolve/"
+                                   "main/glove.6B.zip",)),),
+        unpack=None,
+        folder="glove.6B.zip",
+        description="GloVe 6B word vectors, 50 to 300 dimensions (Pennington et al., "
+                    "2014)",
+    ),
     "aclImdb": DatasetSpec(
         name="aclImdb",
         files=(RemoteFile(_D2L + "aclImdb_v1.tar.gz",
@@ -189,22 +187,29 @@ def download(remote: RemoteFile, cache: str | os.PathLike | None = None, *,
         return target
     cache.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
-    try:
-        with urllib.request.urlopen(remote.url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            _copy_with_progress(response, partial, total, remote.filename, progress)
-        if total is not None and partial.stat().st_size != total:
-            raise DatasetError(
-                f"The download of {remote.url} stopped after {partial.stat().st_size} of "
-                f"{total} bytes. Run the cell again to retry. {_manual_hint(remote, cache)}")
-    except _TRANSFER_ERRORS as err:
-        partial.unlink(missing_ok=True)
-        raise DatasetError(
-            f"Could not download {remote.url} into the cache folder {cache}: {err}. "
-            f"Check your internet connection. {_manual_hint(remote, cache)}") from err
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    urls = (remote.url, *remote.mirrors)
+    for attempt, url in enumerate(urls, start=1):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                _copy_with_progress(response, partial, total, remote.filename, progress)
+            if total is not None and partial.stat().st_size != total:
+                raise DatasetError(
+                    f"The download of {url} stopped after {partial.stat().st_size} of "
+                    f"{total} bytes. Run the cell again to retry. "
+                    f"{_manual_hint(remote, cache)}")
+            break
+        except _TRANSFER_ERRORS as err:
+            partial.unlink(missing_ok=True)
+            if attempt == len(urls):
+                tried = " nor ".join(urls)
+                raise DatasetError(
+                    f"Could not download {tried} into the cache folder {cache}: {err}. "
+                    f"Check your internet connection. {_manual_hint(remote, cache)}"
+                ) from err
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     got = sha1_of(partial)
     if got != remote.sha1:
         partial.unlink(missing_ok=True)
@@ -283,7 +288,7 @@ def fetch(name: str, cache: str | os.PathLike | None = None, *,
 
     Args:
         name: a key of ``REGISTRY`` (``time_machine``, ``ptb``, ``wikitext-2``,
-            ``aclImdb``, ``glove.6b.50d``, ``glove.6b.100d``).
+            ``aclImdb``, ``glove.6B``).
         cache: the cache folder; defaults to ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``.
         progress: show a progress bar while downloading.
     """
@@ -456,23 +461,26 @@ def read_imdb(split: str = "train", cache: str | os.PathLike | None = None
     return texts, labels
 
 
-def read_glove(dim: int = 50, cache: str | os.PathLike | None = None,
+def read_glove(dim: int = 100, cache: str | os.PathLike | None = None,
                max_words: int | None = None) -> tuple[list[str], "np.ndarray"]:
     """GloVe 6B vectors: ``(words, vectors)``, ``vectors`` of shape ``(N, dim)``.
 
-    The words come in the file's order (by decreasing frequency in the training
-    corpus), lower-cased. Lines that do not hold a word and ``dim`` numbers (a header,
-    say) are skipped.
+    Fetches Stanford's ``glove.6B.zip`` once (822 MB, sha1-checked) and reads the
+    member ``glove.6B.<dim>d.txt`` straight from the archive. The words come in the
+    file's order (by decreasing frequency in the training corpus), lower-cased. Lines
+    that do not hold a word and ``dim`` numbers (a header, say) are skipped.
 
     Args:
-        dim: 50 or 100, the size of each vector.
+        dim: 50, 100, 200 or 300, the size of each vector.
         cache: the data cache (default ``$SEQBOOK_DATA`` or ``~/.cache/seqbook``).
         max_words: keep only the first ``max_words`` words (``None``: all 400,000).
 
     Raises:
-        DatasetError: the vectors cannot be fetched (the message says how to supply
-            them by hand), or the file holds no vector of size ``dim``.
+        DatasetError: the archive cannot be fetched (the message says how to supply
+            it by hand), it is corrupt, or it holds no vector of size ``dim``.
     """
+    import io
+
     import numpy as np
 
     if isinstance(dim, bool) or dim not in GLOVE_DIMS:
@@ -480,20 +488,30 @@ def read_glove(dim: int = 50, cache: str | os.PathLike | None = None,
     if max_words is not None and (isinstance(max_words, bool)
                                   or not isinstance(max_words, int) or max_words < 1):
         raise ValueError(f"max_words must be a positive int or None, got {max_words!r}")
-    path = fetch(f"glove.6b.{dim}d", cache) / "vec.txt"
+    archive = fetch("glove.6B", cache)
+    member = f"glove.6B.{dim}d.txt"
     words, rows = [], []
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            fields = line.rstrip().split(" ")
-            if len(fields) != dim + 1:
-                continue
-            words.append(fields[0])
-            rows.append(np.asarray(fields[1:], dtype=np.float32))
-            if max_words is not None and len(words) == max_words:
-                break
+    try:
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as raw:
+            for line in io.TextIOWrapper(raw, encoding="utf-8"):
+                fields = line.rstrip().split(" ")
+                if len(fields) != dim + 1:
+                    continue
+                words.append(fields[0])
+                rows.append(np.asarray(fields[1:], dtype=np.float32))
+                if max_words is not None and len(words) == max_words:
+                    break
+    except KeyError as err:
+        raise DatasetError(f"The archive {archive} holds no {member}: it is not "
+                           f"Stanford's glove.6B.zip. Delete it and run the cell again "
+                           f"to download it anew.") from err
+    except (zipfile.BadZipFile, EOFError, OSError, UnicodeDecodeError) as err:
+        raise DatasetError(f"The archive {archive} is corrupt ({err}). Delete it and "
+                           f"run the cell again to download it anew.") from err
     if not words:
-        raise DatasetError(f"{path} holds no word with {dim} numbers; delete the folder "
-                           f"{path.parent} and run the cell again to fetch it anew.")
+        raise DatasetError(f"{member} in {archive} holds no word with {dim} numbers; "
+                           f"delete the archive and run the cell again to fetch it "
+                           f"anew.")
     return words, np.stack(rows)
 
 

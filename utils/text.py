@@ -74,6 +74,8 @@ class Vocab:
         reserved_tokens: tokens that get ids right after ``<unk>`` whatever their
             counts (e.g. ``<pad>``, ``<eos>``).
         unk_token: the spelling of the unknown token.
+        max_size: keep at most this many ids in all (``<unk>`` and the reserved
+            tokens included): the most frequent tokens win; ``None``: no cap.
 
     Example:
         >>> vocab = Vocab(["a", "b", "a"], reserved_tokens=["<pad>"])
@@ -82,7 +84,8 @@ class Vocab:
     """
 
     def __init__(self, tokens=(), min_freq: int = 1,
-                 reserved_tokens: Sequence[str] = (), unk_token: str = "<unk>"):
+                 reserved_tokens: Sequence[str] = (), unk_token: str = "<unk>",
+                 max_size: int | None = None):
         check_iterable("tokens", tokens, "a list of tokens or a list of token lists")
         check_int("min_freq", min_freq, minimum=1)
         check_iterable("reserved_tokens", reserved_tokens, "a sequence of str")
@@ -90,6 +93,8 @@ class Vocab:
             raise TypeError(f"reserved_tokens must be a sequence of str, got the single "
                             f"str {reserved_tokens!r}: write [{reserved_tokens!r}]")
         check_str("unk_token", unk_token)
+        if max_size is not None:
+            check_int("max_size", max_size, minimum=1 + len(reserved_tokens))
         counter = count_corpus(tokens)
         self.token_freqs: list[tuple[str, int]] = sorted(
             counter.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -101,6 +106,8 @@ class Vocab:
         specials = set(self.idx_to_token)
         self.idx_to_token += [tok for tok, freq in self.token_freqs
                               if freq >= min_freq and tok not in specials]
+        if max_size is not None:
+            del self.idx_to_token[max_size:]  # ids follow frequency: the rarest go
         self.token_to_idx = {tok: idx for idx, tok in enumerate(self.idx_to_token)}
 
     def __len__(self) -> int:

@@ -8,6 +8,8 @@ review (length 0) is read as one padding token, whose embedding is the zero vect
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,6 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..classify_data import SENTIMENTS, _check_cut, check_training_args, encode_texts
 from ..batching import pad_batch
+from ..checks import check_bool, check_int, check_number
 from ..runs import Accumulator
 from .core import clip_gradients
 
@@ -136,9 +139,62 @@ def _to_tensors(batch, device):
             torch.as_tensor(y, device=device))
 
 
+def discriminative_param_groups(layer_groups: Sequence[Sequence[nn.Parameter]],
+                                lr: float, lr_factor: float) -> list[dict]:
+    """Adam parameter groups whose learning rate shrinks by ``lr_factor`` per group down.
+
+    The top group (the last of ``layer_groups``, next to the output) trains at
+    ``lr``, the one below at ``lr / lr_factor``, the next at ``lr / lr_factor**2``, and
+    so on: the layers nearest the input, which hold the most general features, move
+    least (Howard & Ruder, 2018, who use ``lr_factor=2.6``).
+
+    Args:
+        layer_groups: the model's parameters in groups, from the input up.
+        lr: the top group's learning rate (> 0).
+        lr_factor: the ratio between neighbouring groups (>= 1; 1: one rate for all).
+    """
+    lr = check_number("lr", lr, strictly_above=0.0)
+    lr_factor = check_number("lr_factor", lr_factor, minimum=1.0)
+    groups = _check_layer_groups(layer_groups)
+    top = len(groups) - 1
+    return [{"params": list(group), "lr": lr / lr_factor ** (top - i)}
+            for i, group in enumerate(groups)]
+
+
+def unfreeze_top(layer_groups: Sequence[Sequence[nn.Parameter]], num_trainable: int
+                 ) -> None:
+    """Train the top ``num_trainable`` groups of ``layer_groups`` and freeze the rest.
+
+    Gradual unfreezing (Howard & Ruder, 2018) calls this with 1, 2, 3, ... at the
+    start of successive epochs: the new, randomly initialised head learns first,
+    while the pretrained layers below stay fixed, so that its first, large and noisy
+    gradients do not wreck what pretraining put there.
+    """
+    groups = _check_layer_groups(layer_groups)
+    num_trainable = check_int("num_trainable", num_trainable, minimum=1)
+    for i, group in enumerate(groups):
+        for param in group:
+            param.requires_grad_(i >= len(groups) - num_trainable)
+
+
+def _check_layer_groups(layer_groups) -> list[list[nn.Parameter]]:
+    if isinstance(layer_groups, nn.Module) or not isinstance(layer_groups, Sequence) \
+            or not layer_groups:
+        raise TypeError(f"layer_groups must be a non-empty list of parameter lists "
+                        f"(from the input up), got {type(layer_groups).__name__}")
+    groups = [list(group) for group in layer_groups]
+    for i, group in enumerate(groups):
+        if not group or not all(isinstance(p, nn.Parameter) for p in group):
+            raise TypeError(f"layer_groups[{i}] must be a non-empty list of "
+                            f"nn.Parameter, got {group!r:.80}")
+    return groups
+
+
 def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
                      device, valid_iter=None, curves=None, weight_decay: float = 0.0,
-                     clip: float | None = None, keep_best: bool = True
+                     clip: float | None = None, keep_best: bool = True,
+                     layer_groups: Sequence[Sequence[nn.Parameter]] | None = None,
+                     lr_factor: float = 1.0, gradual_unfreezing: bool = False
                      ) -> list[dict]:
     """Train with Adam and cross-entropy; return one dict of metrics per epoch.
 
@@ -160,6 +216,13 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
         curves: a ``LiveCurves`` with legend (train loss, train acc, valid acc).
         clip: if given (> 0), clip the gradients' global norm to it.
         keep_best: restore the weights of the best validation epoch at the end.
+        layer_groups: the model's parameters in groups from the input up (e.g.
+            ``LMClassifier.layer_groups()``); needed by the next two settings.
+        lr_factor: discriminative learning rates: the top group trains at ``lr``,
+            each group below at ``1 / lr_factor`` of the one above
+            (``discriminative_param_groups``); 1.0: one rate for all.
+        gradual_unfreezing: epoch ``e`` trains the top ``e`` groups only
+            (``unfreeze_top``); from epoch ``len(layer_groups)`` on, all of them.
 
     Returns:
         ``[{"epoch", "train_loss", "train_acc", "valid_acc"}, ...]``; ``train_acc``
@@ -170,10 +233,19 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_training_args(num_epochs, lr, weight_decay, clip, keep_best)
+    if layer_groups is None and (lr_factor != 1.0 or gradual_unfreezing):
+        raise ValueError(f"lr_factor={lr_factor!r} and gradual_unfreezing="
+                         f"{gradual_unfreezing!r} need layer_groups (the model's "
+                         f"parameters in groups from the input up), got None")
+    check_bool("gradual_unfreezing", gradual_unfreezing)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    params = (model.parameters() if layer_groups is None
+              else discriminative_param_groups(layer_groups, lr, lr_factor))
+    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     history, best_acc, best_state = [], -1.0, None
     for epoch in range(1, num_epochs + 1):
+        if gradual_unfreezing:
+            unfreeze_top(layer_groups, min(epoch, len(layer_groups)))
         model.train()
         metric = Accumulator(3)  # summed loss, correct predictions, examples
         for batch in train_iter:
@@ -183,7 +255,8 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
             optimizer.zero_grad()
             loss.backward()
             if clip is not None:
-                clip_gradients(model.parameters(), clip)
+                clip_gradients([p for p in model.parameters() if p.grad is not None],
+                               clip)
             optimizer.step()
             metric.add(loss.item() * len(y), int((logits.argmax(1) == y).sum()), len(y))
         row = {"epoch": epoch, "train_loss": metric[0] / metric[2],
@@ -196,6 +269,8 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
         history.append(row)
         if curves is not None:
             curves.add(epoch, [row["train_loss"], row["train_acc"], row["valid_acc"]])
+    if gradual_unfreezing:
+        unfreeze_top(layer_groups, len(layer_groups))  # leave nothing frozen
     if best_state is not None:
         model.load_state_dict(best_state)
     return history

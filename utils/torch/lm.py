@@ -29,6 +29,36 @@ from .core import perplexity
 LOSS_CONVENTIONS = ("token_mean", "sum_steps_mean_batch")
 
 
+class AdaptiveDecoder(nn.Module):
+    """An adaptive softmax (Grave et al., 2017) behind the interface of a linear decoder.
+
+    Ids follow frequency, so the ids below the first cutoff are the frequent words:
+    they are scored at full width; each later band goes through a projection 4 times
+    narrower than the one before (``nn.AdaptiveLogSoftmaxWithLoss``). ``loss`` scores
+    each target in its own band only, which is what makes training cheap for a large
+    vocabulary; calling the module gives every word's log-probability.
+
+    Shape:
+        ``features`` is ``(B, T, H)``; the call returns ``(B, T, V)``
+        log-probabilities; ``loss(features, Y)`` with ``Y`` ``(B, T)`` a scalar.
+    """
+
+    def __init__(self, num_hiddens: int, vocab_size: int, cutoffs):
+        super().__init__()
+        self.softmax = nn.AdaptiveLogSoftmaxWithLoss(num_hiddens, vocab_size,
+                                                     list(cutoffs), div_value=4.0)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        B, T, H = features.shape
+        log_probs = self.softmax.log_prob(features.reshape(B * T, H).float())
+        return log_probs.view(B, T, -1)                            # (B, T, V)
+
+    def loss(self, features: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """The token-mean cross-entropy of the targets ``Y``."""
+        flat = features.reshape(-1, features.shape[-1]).float()    # (B*T, H)
+        return self.softmax(flat, Y.reshape(-1)).loss
+
+
 class WordLM(nn.Module):
     """An LSTM language model over words: embedding, stacked LSTM, linear decoder.
 
@@ -49,6 +79,13 @@ class WordLM(nn.Module):
         init_range: the embedding (hence a tied decoder) and an untied decoder weight
             start uniform in ``[-init_range, init_range]``; the decoder bias starts at
             zero; the LSTM keeps PyTorch's default (uniform in ``±1/sqrt(H)``).
+        adaptive_cutoffs: if given, an adaptive softmax (Grave et al., 2017) replaces
+            the linear decoder: ids below the first cutoff (the frequent words, since
+            ids follow frequency) are scored at full width, each later band through a
+            narrower projection (``nn.AdaptiveLogSoftmaxWithLoss``, width divided by 4
+            per band). Training is then several times cheaper for a large ``V``;
+            ``forward`` still returns ``(B, T, V)`` log-probabilities
+            (``AdaptiveDecoder``). Not with ``tie_weights``.
 
     Shape:
         ``X`` is ``(B, T)`` int64 ids; ``state`` is a pair ``(h, c)`` of ``(L, B, H)``
@@ -58,8 +95,21 @@ class WordLM(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int,
                  num_layers: int = 2, dropout: float = 0.5, tie_weights: bool = False,
-                 init_range: float = 0.1):
+                 init_range: float = 0.1, adaptive_cutoffs: tuple[int, ...] | None = None):
         super().__init__()
+        if adaptive_cutoffs is not None and (
+                tie_weights or not isinstance(adaptive_cutoffs, (tuple, list))
+                or not adaptive_cutoffs
+                or list(adaptive_cutoffs) != sorted(set(adaptive_cutoffs))
+                or not 0 < adaptive_cutoffs[0] or not adaptive_cutoffs[-1] < vocab_size):
+            raise ValueError(f"adaptive_cutoffs must be increasing ids strictly between 0 "
+                             f"and vocab_size={vocab_size}, without tie_weights, got "
+                             f"{adaptive_cutoffs!r} (tie_weights={tie_weights})")
+        if adaptive_cutoffs is not None and num_hiddens < 4 ** len(adaptive_cutoffs):
+            raise ValueError(f"num_hiddens={num_hiddens} is too narrow for "
+                             f"{len(adaptive_cutoffs)} adaptive bands: the last one would "
+                             f"get num_hiddens / 4**{len(adaptive_cutoffs)} < 1 features; "
+                             f"use at least {4 ** len(adaptive_cutoffs)} or fewer cutoffs")
         if tie_weights and embed_size != num_hiddens:
             raise ValueError(
                 f"tie_weights=True needs embed_size == num_hiddens (the decoder reads "
@@ -74,12 +124,15 @@ class WordLM(nn.Module):
         self.rnn = nn.LSTM(embed_size, num_hiddens, num_layers, batch_first=True,
                            dropout=dropout if num_layers > 1 else 0.0)
         self.decoder = nn.Linear(num_hiddens, vocab_size)
+        if adaptive_cutoffs is not None:
+            self.decoder = AdaptiveDecoder(num_hiddens, vocab_size, adaptive_cutoffs)
         if tie_weights:
             self.decoder.weight = self.embedding.weight  # one Parameter, two uses
         nn.init.uniform_(self.embedding.weight, -init_range, init_range)
-        if not tie_weights:
-            nn.init.uniform_(self.decoder.weight, -init_range, init_range)
-        nn.init.zeros_(self.decoder.bias)
+        if isinstance(self.decoder, nn.Linear):
+            if not tie_weights:
+                nn.init.uniform_(self.decoder.weight, -init_range, init_range)
+            nn.init.zeros_(self.decoder.bias)
 
     def forward(self, X: torch.Tensor, state=None):
         features, state = self.features(X, state)     # (B, T, H)
@@ -198,6 +251,27 @@ def linear_cross_entropy(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
     with torch.autocast(device_type, enabled=False):
         return LinearCrossEntropy.apply(h.float() if dtype == torch.float32 else h,
                                          weight, bias, targets, dtype)
+
+
+def decoder_loss(model: nn.Module, features: torch.Tensor, Y: torch.Tensor
+                 ) -> torch.Tensor:
+    """The mean cross-entropy of ``model``'s decoder on ``features``, computed in one step.
+
+    A linear decoder goes through ``linear_cross_entropy`` (no ``(N, V)``
+    log-probabilities kept for the backward pass); an adaptive softmax scores each
+    target in its own band only. Either way the value is the token-mean loss.
+
+    Shape:
+        ``features`` is ``(B, T, H)``, ``Y`` is ``(B, T)``; returns a scalar.
+    """
+    decoder = getattr(model, "decoder", None)
+    if isinstance(decoder, AdaptiveDecoder):
+        return decoder.loss(features, Y)
+    if isinstance(decoder, nn.Linear):
+        flat = features.reshape(-1, features.shape[-1])        # (B*T, H)
+        return linear_cross_entropy(flat, decoder.weight, decoder.bias, Y.reshape(-1))
+    raise ValueError(f"model.decoder must be an nn.Linear or an AdaptiveDecoder, got "
+                     f"{type(decoder).__name__}")
 
 
 def loss_to_perplexity(loss: float, convention: str, num_steps: int) -> float:

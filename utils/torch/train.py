@@ -38,7 +38,7 @@ from ..checks import (check_bool, check_int, check_lr_decay, check_number, check
 from ..runs import Timer, set_seed
 from .core import (as_ids, clip_gradients, count_parameters, detach_state,
                    load_checkpoint, perplexity, sample_next_token, save_checkpoint)
-from .lm import LOSS_CONVENTIONS, linear_cross_entropy, lm_loss
+from .lm import LOSS_CONVENTIONS, AdaptiveDecoder, decoder_loss, lm_loss
 from .rnn import RNNLM
 
 __all__ = ["TrainConfig", "train_epoch", "evaluate", "evaluate_perplexity", "fit",
@@ -210,8 +210,9 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
         reset_state: reset (true) or carry and detach (false) the state.
         use_bf16: run the forward pass under bf16 autocast (``autocast``).
         fused_loss: compute the decoder and the loss as one step that keeps no
-            log-probabilities (``utils.torch.lm.linear_cross_entropy``); needs a
-            model with ``features`` and a linear ``decoder``, such as ``WordLM``.
+            log-probabilities (``utils.torch.lm.decoder_loss``); needs a model with
+            ``features`` and a linear or adaptive-softmax ``decoder``, such as
+            ``WordLM``.
         max_batches: stop after this many minibatches (for smoke tests and timing).
 
     Returns:
@@ -221,10 +222,10 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
     check_bool("reset_state", reset_state)
     check_bool("use_bf16", use_bf16)
     check_bool("fused_loss", fused_loss)
-    if fused_loss and not (hasattr(model, "features")
-                           and isinstance(getattr(model, "decoder", None), nn.Linear)):
+    if fused_loss and not (hasattr(model, "features") and isinstance(
+            getattr(model, "decoder", None), (nn.Linear, AdaptiveDecoder))):
         raise ValueError(f"fused_loss=True needs a model with a features() method and "
-                         f"an nn.Linear decoder (such as WordLM), got "
+                         f"a linear or adaptive-softmax decoder (such as WordLM), got "
                          f"{type(model).__name__}; use fused_loss=False")
     if max_batches is not None:
         check_int("max_batches", max_batches, minimum=1)
@@ -241,9 +242,7 @@ def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Opti
         if fused_loss:
             with autocast(device, use_bf16):
                 features, state = model.features(X, state)      # (B, T, H)
-                loss = linear_cross_entropy(features.reshape(-1, features.shape[-1]),
-                                            model.decoder.weight, model.decoder.bias,
-                                            Y.reshape(-1))
+                loss = decoder_loss(model, features, Y)
             if loss_convention == "sum_steps_mean_batch":
                 loss = loss * Y.shape[1]                        # see lm_loss
         else:
