@@ -169,3 +169,14 @@ def test_load_transfer_data_builds_one_vocabulary_and_keeps_test_out(monkeypatch
     assert data.wiki_train.tolist()[-1] == eos and data.vocab.unk in data.wiki_train
     with pytest.raises(ValueError, match="num_valid"):
         load_transfer_data(num_valid=1)
+
+
+@pytest.mark.parametrize("args, error", [((16, 40, (20, 10)), ValueError),
+                                         ((16, 40, ()), ValueError),
+                                         ((16, 40, (0, 10)), ValueError),
+                                         ((0, 40, (10,)), ValueError),
+                                         ((16.0, 40, (10,)), TypeError)])
+def test_adaptive_decoder_checks_its_arguments(args, error):
+    from utils.torch.lm import AdaptiveDecoder
+    with pytest.raises(error):
+        AdaptiveDecoder(*args)

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..checks import check_int
 from .core import perplexity
 
 LOSS_CONVENTIONS = ("token_mean", "sum_steps_mean_batch")
@@ -45,6 +46,14 @@ class AdaptiveDecoder(nn.Module):
 
     def __init__(self, num_hiddens: int, vocab_size: int, cutoffs):
         super().__init__()
+        check_int("num_hiddens", num_hiddens, minimum=1)
+        check_int("vocab_size", vocab_size, minimum=2)
+        if (not isinstance(cutoffs, (tuple, list)) or not cutoffs
+                or any(isinstance(c, bool) or not isinstance(c, int) for c in cutoffs)
+                or list(cutoffs) != sorted(set(cutoffs))
+                or not 0 < cutoffs[0] or not cutoffs[-1] < vocab_size):
+            raise ValueError(f"cutoffs must be increasing ints strictly between 0 and "
+                             f"vocab_size={vocab_size}, got {cutoffs!r}")
         self.softmax = nn.AdaptiveLogSoftmaxWithLoss(num_hiddens, vocab_size,
                                                      list(cutoffs), div_value=4.0)
 
