@@ -255,8 +255,7 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
             optimizer.zero_grad()
             loss.backward()
             if clip is not None:
-                clip_gradients([p for p in model.parameters() if p.grad is not None],
-                               clip)
+                clip_gradients(model.parameters(), clip)  # frozen: no grad, skipped
             optimizer.step()
             metric.add(loss.item() * len(y), int((logits.argmax(1) == y).sum()), len(y))
         row = {"epoch": epoch, "train_loss": metric[0] / metric[2],
