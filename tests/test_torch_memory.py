@@ -15,7 +15,6 @@ from utils.torch.memory import (LAYERS, RecallNet, gradient_by_distance,
 @dataclass(frozen=True)
 class Config:
     num_keys: int = 4
-    num_distractors: int = 3
     distances: tuple = (1, 2, 4)
     num_updates: int = 5
     batch_size: int = 8
@@ -24,19 +23,20 @@ class Config:
 
 
 def test_the_label_is_the_key_shown_k_steps_before_the_query():
-    X, y = recall_batch(32, 5, num_keys=4, num_distractors=3,
-                        generator=torch.Generator().manual_seed(0))
-    assert X.shape == (32, 6) and y.shape == (32,)
-    assert torch.equal(X[:, 0], y) and bool((y < 4).all())
-    assert bool(((X[:, 1:-1] >= 4) & (X[:, 1:-1] < 7)).all())   # distractors only
-    assert bool((X[:, -1] == 7).all())                            # the query
-    again, _ = recall_batch(32, 5, 4, 3, torch.Generator().manual_seed(0))
+    X, y = recall_batch(32, 5, num_keys=4, generator=torch.Generator().manual_seed(0))
+    assert X.shape == (32, 7) and y.shape == (32,)
+    assert bool((X[:, 0] == 4).all())                             # the marker
+    assert torch.equal(X[:, 1], y) and bool((y < 4).all())        # the key
+    assert bool((X[:, 2:-1] < 4).all())                           # symbols like it
+    assert bool((X[:, -1] == 5).all())                          # the query, k = 5 on
+    again, _ = recall_batch(32, 5, 4, torch.Generator().manual_seed(0))
     assert torch.equal(X, again)
 
 
-def test_distance_one_is_the_key_then_the_query():
-    X, y = recall_batch(3, 1, num_keys=2, num_distractors=1)
-    assert X.shape == (3, 2) and torch.equal(X[:, 0], y) and bool((X[:, 1] == 3).all())
+def test_distance_one_is_marker_key_query():
+    X, y = recall_batch(3, 1, num_keys=2)
+    assert X.shape == (3, 3) and torch.equal(X[:, 1], y)
+    assert X[:, 0].tolist() == [2, 2, 2] and X[:, 2].tolist() == [3, 3, 3]
 
 
 @pytest.mark.parametrize("cell", sorted(LAYERS))
@@ -63,14 +63,14 @@ def test_the_model_reads_the_last_step():
 def test_training_scoring_and_the_gradient_probe_run():
     cfg = Config()
     torch.manual_seed(0)
-    model = RecallNet("lstm", 8, cfg.num_keys, 6, embed_size=4)
+    model = RecallNet("lstm", cfg.num_keys + 2, cfg.num_keys, 6, embed_size=4)
     losses = train_recall(model, cfg, torch.Generator().manual_seed(0))
     assert len(losses) == cfg.num_updates
     accuracy = recall_accuracy(model, 3, 50, cfg, torch.Generator().manual_seed(1))
     assert 0.0 <= accuracy <= 1.0
-    X, _ = recall_batch(4, 6, cfg.num_keys, cfg.num_distractors)
+    X, _ = recall_batch(4, 6, cfg.num_keys)
     norms = gradient_by_distance(model, X)
-    assert len(norms) == 7 and all(n >= 0 for n in norms)
+    assert len(norms) == 8 and all(n >= 0 for n in norms)
 
 
 @pytest.mark.parametrize("kwargs, error, words", [

@@ -1,12 +1,13 @@
 """Memory over distance: a synthetic recall task, and the three recurrent layers on it.
 
-The task (``recall_batch``): each sequence shows one *key*, a symbol out of
-``num_keys``, then distractor tokens, then a query token; the answer, read at the
-query, is the key. The *distance* ``k`` is the number of steps from the key to the
-query, so the network must carry one symbol across ``k`` steps of noise::
+The task (``recall_batch``): a marker announces the *key*, a symbol out of
+``num_keys``; then come more symbols of the same kind, drawn at random, and a query
+token; the answer, read at the query, is the key. The *distance* ``k`` is the number
+of steps from the key to the query, so the network must carry one symbol across
+``k - 1`` symbols that look just like it::
 
-    k = 4:   key  d  d  d  query      ->  the key
-    t:        0   1  2  3    4
+    k = 4:   marker  key  s  s  s  query   ->  the key
+    t:          0     1   2  3  4    5
 
 ``RecallNet`` wraps a fused ``nn.RNN``, ``nn.GRU`` or ``nn.LSTM`` between an
 embedding and a linear head; ``matched_hiddens`` picks widths that give the three
@@ -38,32 +39,30 @@ def check_cell(cell: str) -> str:
 
 
 def recall_batch(batch_size: int, distance: int, num_keys: int = 8,
-                 num_distractors: int = 8, generator: torch.Generator | None = None):
-    """A batch of the recall task: a key, ``distance - 1`` distractors, the query.
+                 generator: torch.Generator | None = None):
+    """A batch of the recall task: marker, key, ``distance - 1`` symbols, query.
 
-    Token ids: keys ``0 .. num_keys - 1``, then the distractors, then the query, the
-    last id (``vocab_size = num_keys + num_distractors + 1``).
+    Token ids: the symbols ``0 .. num_keys - 1``, the marker ``num_keys`` and the query
+    ``num_keys + 1`` (so ``vocab_size = num_keys + 2``).
 
     Args:
         batch_size: ``B``.
         distance: ``k``, the steps from the key to the query (at least 1).
-        num_keys: how many symbols the key is drawn from (chance is ``1 / num_keys``).
-        num_distractors: how many tokens the filler between key and query is drawn
-            from.
+        num_keys: how many symbols there are (chance is ``1 / num_keys``).
         generator: a seeded ``torch.Generator`` for repeatable batches.
 
     Shape:
-        returns ``X`` ``(B, k + 1)`` and the keys ``y`` ``(B,)``, both int64.
+        returns ``X`` ``(B, k + 2)`` and the keys ``y`` ``(B,)``, both int64.
     """
     batch_size = check_int("batch_size", batch_size, minimum=1)
     distance = check_int("distance", distance, minimum=1)
     num_keys = check_int("num_keys", num_keys, minimum=2)
-    num_distractors = check_int("num_distractors", num_distractors, minimum=1)
     y = torch.randint(num_keys, (batch_size,), generator=generator)          # (B,)
-    filler = torch.randint(num_keys, num_keys + num_distractors,
-                           (batch_size, distance - 1), generator=generator)  # (B, k-1)
-    query = torch.full((batch_size, 1), num_keys + num_distractors)          # (B, 1)
-    return torch.cat([y[:, None], filler, query], dim=1), y                  # (B, k+1)
+    filler = torch.randint(num_keys, (batch_size, distance - 1),
+                           generator=generator)                              # (B, k-1)
+    marker = torch.full((batch_size, 1), num_keys)                           # (B, 1)
+    query = torch.full((batch_size, 1), num_keys + 1)                        # (B, 1)
+    return torch.cat([marker, y[:, None], filler, query], dim=1), y          # (B, k+2)
 
 
 class RecallNet(nn.Module):
@@ -137,7 +136,7 @@ def train_recall(model: nn.Module, cfg, generator: torch.Generator) -> list:
     Args:
         model: a ``RecallNet``, on the CPU.
         cfg: read for ``num_updates``, ``batch_size``, ``distances``, ``lr``,
-            ``clip``, ``num_keys`` and ``num_distractors``.
+            ``clip`` and ``num_keys``.
         generator: a seeded ``torch.Generator``; the data and the order of distances.
 
     Returns:
@@ -148,8 +147,7 @@ def train_recall(model: nn.Module, cfg, generator: torch.Generator) -> list:
     losses, max_distance = [], max(cfg.distances)
     for _ in range(cfg.num_updates):
         k = int(torch.randint(1, max_distance + 1, (1,), generator=generator))
-        X, y = recall_batch(cfg.batch_size, k, cfg.num_keys, cfg.num_distractors,
-                            generator)                                 # (B, k+1), (B,)
+        X, y = recall_batch(cfg.batch_size, k, cfg.num_keys, generator)  # (B, k+2)
         logits, _ = model(X)                                           # (B, C)
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
@@ -164,10 +162,9 @@ def train_recall(model: nn.Module, cfg, generator: torch.Generator) -> list:
 def recall_accuracy(model: nn.Module, distance: int, num_examples: int, cfg,
                     generator: torch.Generator) -> float:
     """The fraction of ``num_examples`` fresh sequences at ``distance`` whose key
-    ``model`` recalls (``cfg`` is read for ``num_keys`` and ``num_distractors``)."""
+    ``model`` recalls (``cfg`` is read for ``num_keys``)."""
     model.eval()
-    X, y = recall_batch(num_examples, distance, cfg.num_keys, cfg.num_distractors,
-                        generator)                                     # (N, k+1), (N,)
+    X, y = recall_batch(num_examples, distance, cfg.num_keys, generator)  # (N, k+2)
     logits, _ = model(X)                                               # (N, C)
     return (logits.argmax(dim=1) == y).float().mean().item()
 
