@@ -32,13 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run_notebooks
 from run_notebooks import ROOT, execute  # noqa: E402  (also puts ROOT on sys.path)
 
-PYTORCH_CHAPTERS = ("03-rnn", "04-gru", "05-lstm", "06-deep-bidirectional-rnns",
+PYTORCH_CHAPTERS = ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
+                    "06-deep-bidirectional-rnns",
                     "07-language-models-torch", "08-sentiment-torch", "09-data-parallel",
                     "10-transfer-learning")
 # The chapters each profile runs by default, in the order a background run takes them
 # (the cheapest first, so that a stopped run has made the most records).
 CHAPTERS = {
-    "medium": ("03-rnn", "04-gru", "05-lstm", "06-deep-bidirectional-rnns",
+    "medium": ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
+               "06-deep-bidirectional-rnns",
                "07-language-models-torch", "08-sentiment-torch",
                "07-language-models-paddle", "08-sentiment-paddle",
                "07-language-models-mxnet", "10-transfer-learning"),
