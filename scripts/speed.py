@@ -3,6 +3,8 @@
     python scripts/speed.py                    # the profile utils.run_profile() picks
     python scripts/speed.py --profile medium   # longer rounds, the whole validation split
     python scripts/speed.py --ablation         # also each fast option switched off alone
+    python scripts/speed.py --bf16             # the book's path under bf16 autocast,
+                                               # where the CPU or GPU runs it natively
 
 Both loops train the same word-level LSTM language model on Penn Treebank from the
 same initial weights, on the same windows, for the same number of tokens, in
@@ -29,13 +31,13 @@ from utils.torch import speed  # noqa: E402
 from utils.torch.core import select_device  # noqa: E402
 
 
-def run(profile: str, ablation: bool, results_dir=None) -> dict:
+def run(profile: str, ablation: bool, results_dir=None, bf16: bool = False) -> dict:
     """Measure, print and save the ``speed`` record of ``profile``; return it."""
     begin = time.perf_counter()
     device = select_device()
     cfg = speed.SPEED_SETTINGS[profile]
     train_ids, valid_ids, _, vocab = utils.load_ptb_corpus()
-    options = speed.FastOptions()
+    options = speed.FastOptions(bf16=bf16)
     result = speed.compare_speed(train_ids, valid_ids, len(vocab), cfg, options,
                                  device, log=print)
     ref, book = result["reference"], result["book"]
@@ -57,8 +59,8 @@ def run(profile: str, ablation: bool, results_dir=None) -> dict:
                 flops * book["tokens_per_s"] / peak[precision])
     metrics["book_gemm_fraction"] = flops * book["tokens_per_s"] / gemm
     variants = {}
-    if ablation:   # each fast option switched off on its own, against the reference
-        for field in asdict(options):
+    if ablation:   # each fast option that is on, switched off alone, against the reference
+        for field in (f for f, on in asdict(options).items() if on):
             off = replace(options, **{field: False})
             other = speed.compare_speed(train_ids, valid_ids, len(vocab), cfg, off,
                                         device)
@@ -101,10 +103,13 @@ def main(argv=None) -> int:
                         help="default: utils.run_profile() (quick on a CPU)")
     parser.add_argument("--ablation", action="store_true",
                         help="also measure the book's path with each fast option off")
+    parser.add_argument("--bf16", action="store_true",
+                        help="run the book's path under bf16 autocast where the hardware "
+                             "runs it natively (default: float32, like the reference)")
     parser.add_argument("--results-dir", type=Path, default=None,
                         help="where <profile>/speed.json goes (default results/)")
     args = parser.parse_args(argv)
-    run(args.profile or utils.run_profile(), args.ablation, args.results_dir)
+    run(args.profile or utils.run_profile(), args.ablation, args.results_dir, args.bf16)
     return 0
 
 

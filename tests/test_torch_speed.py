@@ -185,4 +185,7 @@ def test_the_speed_script_writes_its_record(tmp_path, monkeypatch, capsys):
                 "book_gemm_fraction", "speedup_without_fused_loss"):
         assert math.isfinite(metrics[key]) and metrics[key] > 0, key
     assert record["step_profile"] and record["peak_how"]
+    # float32 unless asked: the record does not depend on the CPU's bf16 support
+    assert record["options"] == {"bf16": False, "fused_loss": True}
+    assert record["bf16_used"] is False and "speedup_without_bf16" not in metrics
     assert "speed-up" in capsys.readouterr().out

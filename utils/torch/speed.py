@@ -94,13 +94,15 @@ class FastOptions:
     """What the book's path does beyond the reference (each can be switched off).
 
     Args:
-        bf16: bf16 autocast, where the hardware runs it natively
-            (``utils.torch.train.bf16_autocast_works``; float32 elsewhere).
+        bf16: bf16 autocast, used only where the hardware runs it natively
+            (``utils.torch.train.bf16_autocast_works``). Off by default, so that what
+            a run computes, and prints, does not depend on whether the CPU has
+            native bf16: an explicit choice (``scripts/speed.py --bf16``).
         fused_loss: the decoder and the cross entropy as one step that keeps no
             log-probabilities (``utils.torch.lm.linear_cross_entropy``).
     """
 
-    bf16: bool = True
+    bf16: bool = False
     fused_loss: bool = True
 
     def __post_init__(self):
