@@ -25,17 +25,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..checks import check_int
+from ..checks import check_int, check_str
 
 LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per layer: candidate, gates
 
 
 def check_cell(cell: str) -> str:
-    """``cell`` if it names a recurrent layer of ``LAYERS``, else a ``ValueError``."""
-    if cell not in LAYERS:
-        raise ValueError(f"cell must be one of {sorted(LAYERS)}, got {cell!r}")
-    return cell
+    """``cell`` if it names a recurrent layer of ``LAYERS``, else an error saying which."""
+    return check_str("cell", cell, LAYERS)
 
 
 def recall_batch(batch_size: int, distance: int, num_keys: int = 8,
