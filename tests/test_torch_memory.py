@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from utils.torch.core import count_parameters
-from utils.torch.memory import (LAYERS, RecallNet, gradient_by_distance,
+from utils.torch.memory import (LAYERS, RecallNet, char_losses, gradient_by_distance,
+                                lm_matched_hiddens, lm_parameters, lstm_trace,
                                 matched_hiddens, num_parameters, recall_accuracy,
                                 recall_batch, train_recall)
 
@@ -92,3 +93,54 @@ def test_an_unknown_cell_is_named():
         num_parameters("Lstm", 8, 8, 4)
     with pytest.raises(ValueError, match="budget must be at least 1"):
         matched_hiddens(0, 8, 4)
+
+
+# ------------------------------------------------------------------ the book's text
+
+
+def test_lm_parameters_counts_a_one_hot_character_model():
+    from utils.torch.rnn import RNNLM
+
+    for cell, layer in LAYERS.items():
+        model = RNNLM(layer(11, 7), 11)
+        assert count_parameters(model) == lm_parameters(cell, 7, 11)
+
+
+def test_lm_matched_hiddens_sizes_the_three_layers_to_one_budget():
+    budget = lm_parameters("rnn", 128, 28)
+    widths = lm_matched_hiddens(budget, 28)
+    assert widths["rnn"] == 128 and widths["lstm"] < widths["gru"] < widths["rnn"]
+    for cell, width in widths.items():
+        assert abs(lm_parameters(cell, width, 28) / budget - 1) < 0.02
+
+
+def test_char_losses_score_every_token_after_the_first_in_one_stream():
+    from utils.torch.rnn import RNNLM
+
+    torch.manual_seed(0)
+    model = RNNLM(torch.nn.GRU(5, 6), 5)
+    ids = [0, 1, 2, 3, 4, 0, 1]
+    losses = char_losses(model, ids)
+    assert losses.shape == (6,)
+    logits, _ = model(torch.tensor([ids[:-1]]))
+    expected = -torch.log_softmax(logits[0], -1)[torch.arange(6), torch.tensor(ids[1:])]
+    assert torch.allclose(losses, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="at least 2"):
+        char_losses(model, [3])
+
+
+def test_lstm_trace_gives_back_the_layers_hidden_states():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 4)
+    inputs = torch.randn(9, 3)
+    trace = lstm_trace(lstm, inputs)
+    assert set(trace) == {"input", "forget", "output", "candidate", "cell", "hidden"}
+    assert all(value.shape == (9, 4) for value in trace.values())
+    assert torch.allclose(trace["output"] * torch.tanh(trace["cell"]), trace["hidden"],
+                          atol=1e-6)
+    _, (_, c_last) = lstm(inputs[:, None])
+    assert torch.allclose(trace["cell"][-1], c_last[0, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="one-layer"):
+        lstm_trace(torch.nn.LSTM(3, 4, num_layers=2), inputs)
+    with pytest.raises(ValueError, match=r"\(T, 3\)"):
+        lstm_trace(lstm, torch.randn(9, 5))

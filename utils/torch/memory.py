@@ -16,6 +16,12 @@ clipping, a fresh batch every update) and ``recall_accuracy`` scores a model at 
 distance. ``gradient_by_distance`` measures how much gradient a trained model's final
 state sends back to the input ``k`` steps earlier.
 
+On the book's text: ``lm_parameters`` and ``lm_matched_hiddens`` size character
+models (``utils.torch.rnn.RNNLM``, one-hot inputs) to one budget;
+``char_losses`` scores every held-out character in one pass, for the breakdown by
+context of ``utils.context``; ``lstm_trace`` recomputes the gates and the memory cell
+of an ``nn.LSTM`` at every step, for looking inside it.
+
 Left out on purpose: learning-rate schedules, validation and early stopping (every
 batch is new data, so there is nothing to overfit).
 """
@@ -112,16 +118,18 @@ def matched_hiddens(budget: int, vocab_size: int, num_classes: int,
     since each of its units carries one block of weights against the LSTM's four.
     """
     budget = check_int("budget", budget, minimum=1)
-    widths = {}
-    for cell in LAYERS:
-        def gap(h):
-            return abs(num_parameters(cell, h, vocab_size, num_classes, embed_size)
-                       - budget)
-        width = 1
-        while gap(width + 1) < gap(width):   # the count grows with the width
-            width += 1
-        widths[cell] = width
-    return widths
+    return {cell: _closest_width(lambda h: num_parameters(cell, h, vocab_size,
+                                                          num_classes, embed_size),
+                                 budget)
+            for cell in LAYERS}
+
+
+def _closest_width(count, budget: int) -> int:
+    """The width ``h >= 1`` whose ``count(h)``, growing with ``h``, is nearest ``budget``."""
+    width = 1
+    while abs(count(width + 1) - budget) < abs(count(width) - budget):
+        width += 1
+    return width
 
 
 def train_recall(model: nn.Module, cfg, generator: torch.Generator) -> list:
@@ -185,3 +193,94 @@ def gradient_by_distance(model: nn.Module, X: torch.Tensor, seed: int = 0) -> li
     (outputs[:, -1] @ (u / u.norm())).sum().backward()
     norms = embedded.grad.norm(dim=2).mean(dim=0)                      # (T,)
     return norms.flip(0).tolist()                                      # index: k
+
+
+# ------------------------------------------------------------------ the book's text
+
+
+def lm_parameters(cell: str, num_hiddens: int, vocab_size: int) -> int:
+    """The parameter count of a one-hot character model ``RNNLM(layer(V, H), V)``.
+
+    The layer has ``V x H`` input and ``H x H`` hidden matrices and two biases per
+    block; the output layer adds ``H V + V``.
+    """
+    layer = BLOCKS[check_cell(cell)] * (vocab_size * num_hiddens
+                                        + num_hiddens * num_hiddens + 2 * num_hiddens)
+    return layer + num_hiddens * vocab_size + vocab_size
+
+
+def lm_matched_hiddens(budget: int, vocab_size: int) -> dict:
+    """For each layer, the width whose character model comes closest to ``budget``.
+
+    Returns ``{"rnn": H, "gru": H, "lstm": H}`` (see ``lm_parameters``).
+    """
+    budget = check_int("budget", budget, minimum=1)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+    return {cell: _closest_width(lambda h: lm_parameters(cell, h, vocab_size), budget)
+            for cell in LAYERS}
+
+
+@torch.no_grad()
+def char_losses(model: nn.Module, ids) -> torch.Tensor:
+    """The loss ``-log p(x_t | x_1 ... x_{t-1})``, in nats, of every token but the first.
+
+    One pass over ``ids`` as a single stream from the zero state, so that every
+    prediction sees all the text before it (not only its own BPTT window).
+
+    Args:
+        model: a language model (``RNNLM``): ``(B, T)`` ids to ``(B, T, V)`` logits.
+        ids: the token ids of a text, at least two.
+
+    Shape:
+        ``ids``: ``(N,)``; returns ``(N - 1,)``, index ``t - 1`` for token ``t``.
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError(f"ids must be one sequence of at least 2 ids, got shape "
+                         f"{tuple(ids.shape)}")
+    model.eval()
+    device = next(model.parameters()).device
+    ids = ids.to(device)
+    logits, _ = model(ids[None, :-1])                                  # (1, N-1, V)
+    return F.cross_entropy(logits[0], ids[1:], reduction="none").cpu()  # (N-1,)
+
+
+@torch.no_grad()
+def lstm_trace(lstm: nn.LSTM, inputs: torch.Tensor) -> dict:
+    """The gates, the memory cell and the hidden state of an ``nn.LSTM`` at every step.
+
+    The fused layer returns every ``h_t`` but only the last ``c_t``. The gates need
+    only ``x_t`` and ``h_{t-1}``, so they are computed for all steps at once from the
+    layer's own weights (PyTorch stacks the rows as input, forget, candidate,
+    output); then ``c_t = f_t * c_{t-1} + i_t * g_t`` runs step by step, and
+    ``o_t * tanh(c_t)`` must give back the ``h_t`` the layer returned.
+
+    Args:
+        lstm: a one-layer, one-direction ``nn.LSTM`` (time-major).
+        inputs: one sequence of inputs, from the zero state.
+
+    Shape:
+        ``inputs``: ``(T, E)``. Returns ``{"input", "forget", "output", "candidate",
+        "cell", "hidden"}``, each ``(T, H)``.
+    """
+    if not isinstance(lstm, nn.LSTM) or lstm.num_layers != 1 or lstm.bidirectional \
+            or lstm.batch_first or lstm.proj_size:
+        raise ValueError("lstm_trace reads a one-layer, one-direction, time-major "
+                         "nn.LSTM without projections")
+    if inputs.ndim != 2 or inputs.shape[1] != lstm.input_size:
+        raise ValueError(f"inputs must be (T, {lstm.input_size}), got "
+                         f"{tuple(inputs.shape)}")
+    hidden, _ = lstm(inputs[:, None])                                  # (T, 1, H)
+    hidden = hidden[:, 0]                                              # (T, H)
+    previous = torch.cat([torch.zeros_like(hidden[:1]), hidden[:-1]])  # h_{t-1}
+    z = (inputs @ lstm.weight_ih_l0.T + lstm.bias_ih_l0
+         + previous @ lstm.weight_hh_l0.T + lstm.bias_hh_l0)           # (T, 4H)
+    i, f, g, o = z.chunk(4, dim=1)                                     # (T, H) each
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c, cells = torch.zeros_like(hidden[0]), []
+    for t in range(len(inputs)):
+        c = f[t] * c + i[t] * g[t]                                     # (H,)
+        cells.append(c)
+    cells = torch.stack(cells)                                         # (T, H)
+    return {"input": i, "forget": f, "output": o, "candidate": g, "cell": cells,
+            "hidden": hidden}
