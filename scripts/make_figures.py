@@ -37,6 +37,10 @@ FILL = {
     "candidate": "#d7efd2",  # tanh layers
     "op": "#ffffff",        # elementwise operations
     "cell": "#f4f4f4",      # the frame of a cell
+    "text": "#ffffff",      # a token of the raw stream
+    "target": "#cdeeea",    # y_t, the token a model must predict
+    "pad": "#ececec",       # a padding token, or a step that is not read
+    "weights": "#ead9c0",   # parameters: a weight matrix, a copy of a model
 }
 INK = "#222222"
 GRAD = "#c0392b"      # gradient (backward pass) arrows
@@ -73,19 +77,19 @@ class Node:
     """A labelled box (or circle) and the points where arrows meet its border."""
 
     def __init__(self, ax, x, y, text, kind, w=0.9, h=0.55, round_=False,
-                 fontsize=FONT_SIZE, lw=1.4):
+                 fontsize=FONT_SIZE, lw=1.4, color=INK, edge=INK, rounding=0.1):
         self.x, self.y, self.w, self.h = x, y, w, h
         if round_:
             self.w = self.h = w
-            ax.add_patch(Circle((x, y), w / 2, facecolor=FILL[kind], edgecolor=INK,
+            ax.add_patch(Circle((x, y), w / 2, facecolor=FILL[kind], edgecolor=edge,
                                 lw=lw, zorder=3))
         else:
             ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                        boxstyle="round,pad=0,rounding_size=0.1",
-                                        facecolor=FILL[kind], edgecolor=INK, lw=lw,
+                                        boxstyle=f"round,pad=0,rounding_size={rounding}",
+                                        facecolor=FILL[kind], edgecolor=edge, lw=lw,
                                         zorder=3))
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4,
-                color=INK)
+                color=color, linespacing=1.15)
 
     def top(self, dx=0.0):
         return (self.x + dx, self.y + self.h / 2)
@@ -390,8 +394,261 @@ def birnn():
     return save(fig, "birnn")
 
 
+def lm_targets():
+    """A window of characters and its targets: the same characters shifted by one."""
+    text = "traveller"                       # x_1 ... x_{T+1}, T = 8
+    fig, ax = canvas(9.0, 3.3)
+    rows = {"text": 2.55, "X": 1.55, "Y": 0.45}
+    cols = [1.9 + 0.7 * i for i in range(len(text))]
+    w, h = 0.56, 0.5
+    for i, (x, char) in enumerate(zip(cols, text), start=1):
+        Node(ax, x, rows["text"], char, "text", w=w, h=h)
+        label(ax, x, rows["text"] + 0.45, rf"$x_{{{i}}}$", size=FONT_SIZE - 3,
+              color=MUTED)
+    for x, char in zip(cols[:-1], text[:-1]):
+        Node(ax, x, rows["X"], char, "input", w=w, h=h)
+    for x, char in zip(cols[1:], text[1:]):
+        Node(ax, x, rows["Y"], char, "target", w=w, h=h)
+    for x_in, x_out in zip(cols[:-1], cols[1:]):  # the target of each input position
+        arrow(ax, (x_in + 0.06, rows["X"] - h / 2), (x_out - 0.06, rows["Y"] + h / 2),
+              lw=1.2)
+    for row, name in (("text", "text"), ("X", "input X"), ("Y", "target Y")):
+        label(ax, 0.15, rows[row], name, size=FONT_SIZE - 2, ha="left", color=MUTED)
+    label(ax, cols[-1] + 0.45, rows["X"], r"$x_1, \ldots, x_T$", size=FONT_SIZE - 2,
+          ha="left")
+    label(ax, cols[-1] + 0.45, rows["Y"], r"$x_2, \ldots, x_{T+1}$",
+          size=FONT_SIZE - 2, ha="left")
+    return save(fig, "lm_targets")
+
+
+def lm_partitioning():
+    """Chapter 1's toy minibatches (B = 2 rows, T = 5 steps) in both partitionings."""
+    num_steps, cell, gap = 5, 0.4, 0.8
+    # The first id of row b of minibatch i, as the chapter's seeded iterators print
+    # them: both drew the offset 4, so both cut the windows 4-8, 9-13, ..., 29-33.
+    layouts = [("random sampling: the windows in a random order",
+                [[19, 29, 4], [14, 24, 9]], "reset the state"),
+               ("sequential partitioning: B streams, one per row",
+                [[4, 9, 14], [19, 24, 29]], "carry the state")]
+    fig, ax = canvas(9.2, 4.75)
+    x0 = 1.45                                # left edge of the first window
+    width = num_steps * cell
+    starts = [x0 + i * (width + gap) for i in range(3)]
+    for panel, (title, rows, between) in enumerate(layouts):
+        top = 4.4 - panel * 2.45             # the panel's title line
+        label(ax, 0.15, top, title, size=FONT_SIZE - 1, ha="left")
+        row_y = [top - 1.0, top - 1.5]
+        for i, x in enumerate(starts):
+            label(ax, x + width / 2, top - 0.5, f"minibatch {i}", size=FONT_SIZE - 3,
+                  color=MUTED)
+        for b, (y, firsts) in enumerate(zip(row_y, rows)):
+            label(ax, 0.15, y, f"row {b}", size=FONT_SIZE - 3, ha="left", color=MUTED)
+            for x, first in zip(starts, firsts):
+                for t in range(num_steps):
+                    Node(ax, x + (t + 0.5) * cell, y, str(first + t), "input",
+                         w=cell - 0.04, h=0.42, fontsize=FONT_SIZE - 4, lw=1.1,
+                         rounding=0.06)
+            for i in range(2):               # between minibatch i and i + 1
+                end, start = starts[i] + width, starts[i + 1]
+                if panel:                    # row b goes on where it stopped
+                    arrow(ax, (end + 0.08, y), (start - 0.08, y), color=INK, lw=1.4)
+                else:                        # unrelated text: the state starts at 0
+                    label(ax, (end + start) / 2, y, "0", size=FONT_SIZE - 4,
+                          color=MUTED)
+        for i in range(2):
+            label(ax, starts[i] + width + gap / 2, top - 0.5,
+                  between.replace(" the ", "\n"), size=FONT_SIZE - 5, color=MUTED,
+                  linespacing=1.0)
+    return save(fig, "lm_partitioning")
+
+
+def tied_lm():
+    """Chapter 7's WordLM with tied weights: one V x E matrix, read twice."""
+    fig, ax = canvas(7.3, 6.6)
+    x = 1.8
+    stack = [(0.55, "word ids X", "input", "(B, T)"),
+             (1.75, r"embedding: a row of $\mathbf{W}$ per id", "op", "(B, T, E)"),
+             (2.95, "LSTM layer 1", "hidden", "(B, T, H)"),
+             (4.15, "LSTM layer 2", "hidden", "(B, T, H)"),
+             (5.35, r"decoder: $\mathbf{h}\,\mathbf{W}^{\mathsf{T}} + \mathbf{b}$", "op",
+              "")]
+    nodes = [Node(ax, x, y, text, kind, w=3.0, h=0.62, fontsize=FONT_SIZE - 1)
+             for y, text, kind, _ in stack]
+    for below, above, (_, _, _, shape) in zip(nodes, nodes[1:], stack):
+        arrow(ax, below.top(), above.bottom())
+        label(ax, x + 0.15, (below.top()[1] + above.bottom()[1]) / 2, shape,
+              size=FONT_SIZE - 4, color=MUTED, ha="left")
+    for below, above in zip(nodes[1:], nodes[2:]):   # dropout goes up the stack only
+        label(ax, x - 0.15, (below.top()[1] + above.bottom()[1]) / 2, "dropout",
+              size=FONT_SIZE - 4, color=MUTED, ha="right")
+    arrow(ax, nodes[-1].top(), (x, 6.3))
+    label(ax, x + 0.15, 6.25, "logits (B, T, V)", size=FONT_SIZE - 4, color=MUTED,
+          ha="left", va="top")
+    # The one matrix: V rows (one per word) of E numbers.
+    mx, mw, bottom, top = 5.95, 1.0, 1.45, 5.65
+    ax.add_patch(Rectangle((mx - mw / 2, bottom), mw, top - bottom,
+                           facecolor=FILL["weights"], edgecolor=INK, lw=1.4, zorder=3))
+    for k in range(1, 14):
+        y = bottom + k * (top - bottom) / 14
+        line(ax, (mx - mw / 2, y), (mx + mw / 2, y), color=MUTED, lw=0.6, zorder=3.5)
+    label(ax, mx, top + 0.3, r"$\mathbf{W}$", size=FONT_SIZE)
+    label(ax, mx, bottom - 0.15, "one Parameter\n(E = H)", size=FONT_SIZE - 4,
+          color=MUTED, va="top", linespacing=1.1)
+    label(ax, mx, top + 0.02, "E", size=FONT_SIZE - 4, color=MUTED, va="bottom")
+    label(ax, mx + mw / 2 + 0.12, (bottom + top) / 2, "V rows", size=FONT_SIZE - 4,
+          color=MUTED, ha="left", rotation=90)
+    arrow(ax, (mx - mw / 2, nodes[1].y), nodes[1].right())
+    label(ax, (mx - mw / 2 + nodes[1].right()[0]) / 2, nodes[1].y + 0.08,
+          "embedding.weight", size=FONT_SIZE - 4, va="bottom")
+    label(ax, (mx - mw / 2 + nodes[1].right()[0]) / 2, nodes[1].y - 0.08,
+          "a row per word", size=FONT_SIZE - 4, va="top", color=MUTED)
+    arrow(ax, (mx - mw / 2, nodes[4].y), nodes[4].right())
+    label(ax, (mx - mw / 2 + nodes[4].right()[0]) / 2, nodes[4].y + 0.08,
+          "decoder.weight", size=FONT_SIZE - 4, va="bottom")
+    label(ax, (mx - mw / 2 + nodes[4].right()[0]) / 2, nodes[4].y - 0.08,
+          "a score per row", size=FONT_SIZE - 4, va="top", color=MUTED)
+    return save(fig, "tied_lm")
+
+
+def padded_batch():
+    """Reviews padded to the longest, their lengths, the mask and the last real tokens."""
+    reviews = [["one", "of", "the", "best", "films", "!"],
+               ["i", "loved", "every", "minute", "."],
+               ["a", "waste", "."]]
+    num_steps = max(map(len, reviews))
+    fig, ax = canvas(8.4, 5.7)
+    cell, h = 0.98, 0.46
+    x0 = 1.45                                # centre of the first column
+    cols = [x0 + t * cell for t in range(num_steps)]
+    x_rows, mask_rows = [4.55, 4.0, 3.45], [2.1, 1.6, 1.1]
+    label(ax, (cols[0] + cols[-1]) / 2, 5.25, "X  (B, T): token ids (shown as words)",
+          size=FONT_SIZE - 2)
+    label(ax, 7.85, 5.25, "lengths", size=FONT_SIZE - 2)
+    label(ax, (cols[0] + cols[-1]) / 2, 2.65,
+          "mask = valid_mask(lengths, T): the steps that pooling reads",
+          size=FONT_SIZE - 2)
+    for b, (tokens, y, y_mask) in enumerate(zip(reviews, x_rows, mask_rows)):
+        label(ax, 0.15, y, f"review {b}", size=FONT_SIZE - 4, ha="left", color=MUTED)
+        label(ax, 0.15, y_mask, f"review {b}", size=FONT_SIZE - 4, ha="left",
+              color=MUTED)
+        for t, x in enumerate(cols):
+            real = t < len(tokens)
+            last = t == len(tokens) - 1
+            Node(ax, x, y, tokens[t] if real else "<pad>", "input" if real else "pad",
+                 w=cell - 0.08, h=h, fontsize=FONT_SIZE - 3 if real else FONT_SIZE - 4,
+                 lw=2.8 if last else 1.1, color=INK if real else MUTED, rounding=0.06)
+            Node(ax, x, y_mask, "1" if real else "0", "gate" if real else "pad",
+                 w=cell - 0.08, h=0.4, fontsize=FONT_SIZE - 3,
+                 lw=2.8 if last else 1.1, color=INK if real else MUTED, rounding=0.06)
+        label(ax, 7.85, y, str(len(tokens)), size=FONT_SIZE - 2)
+    # Legend: what the bold border marks.
+    Node(ax, 0.55, 0.45, "", "input", w=0.5, h=0.32, lw=2.8, rounding=0.06)
+    label(ax, 0.95, 0.45, "the last real token of a review: in a packed batch the "
+          "forward direction ends here,\nand the backward direction starts here",
+          size=FONT_SIZE - 4, ha="left", linespacing=1.25)
+    return save(fig, "padded_batch")
+
+
+def ulmfit_stages():
+    """ULMFiT in chapter 10: two language-model stages, then the classifier."""
+    fig, ax = canvas(9.6, 5.0)
+    frames = [(0.15, 2.3), (3.2, 2.3), (6.25, 3.2)]   # (left edge, width)
+    titles = ["1  pretraining", "2  LM fine-tuning", "3  classifier fine-tuning"]
+    data = ["WikiText-2", "review text,\nno labels", "labelled reviews"]
+    rows = {"data": 0.75, "emb": 1.8, "lstm": 2.75, "top": 3.7}
+    bw = 1.9                                  # box width
+    boxes = []                                # each stage's nodes, from the data up
+    for k, ((left, width), title, text) in enumerate(zip(frames, titles, data)):
+        cell_frame(ax, (left, 0.25), width, 3.95)
+        label(ax, left + 0.12, 4.5, title, size=FONT_SIZE - 2, ha="left")
+        x = left + 0.2 + bw / 2
+        nodes = [Node(ax, x, rows["data"], text, "input", w=bw, h=0.62,
+                      fontsize=FONT_SIZE - 3),
+                 Node(ax, x, rows["emb"], "embedding", "weights", w=bw, h=0.5,
+                      fontsize=FONT_SIZE - 3),
+                 Node(ax, x, rows["lstm"], "LSTM", "hidden", w=bw, h=0.5,
+                      fontsize=FONT_SIZE - 3)]
+        if k < 2:
+            nodes.append(Node(ax, x, rows["top"], "decoder:\nthe next word", "output",
+                              w=bw, h=0.62, fontsize=FONT_SIZE - 3))
+        else:
+            nodes.append(Node(ax, x, rows["top"], "new head:\nnegative / positive",
+                              "output", w=bw, h=0.62, fontsize=FONT_SIZE - 3))
+        for below, above in zip(nodes, nodes[1:]):
+            arrow(ax, below.top(), above.bottom())
+        boxes.append(nodes)
+    label(ax, boxes[2][2].x + 0.1, (rows["lstm"] + rows["top"]) / 2,
+          "pool: last, max, mean", size=FONT_SIZE - 5, color=MUTED, ha="left")
+    # Stage 3 trains its groups at falling rates and unfreezes them from the top.
+    right = boxes[2][0].x + bw / 2 + 0.12
+    for row, rate, epoch in (("top", "lr", "epoch 1"), ("lstm", "lr / f", "epoch 2"),
+                             ("emb", r"lr / f$^2$", "epoch 3")):
+        label(ax, right, rows[row], f"{rate}\nfrom {epoch}", size=FONT_SIZE - 5,
+              ha="left", linespacing=1.1)
+    label(ax, frames[2][0] + frames[2][1] - 0.1, 0.42, "f = lr_factor",
+          size=FONT_SIZE - 5, color=MUTED, ha="right")
+    # What goes from one stage to the next.
+    for k, text in ((0, "the same\nmodel"), (1, "embedding,\nLSTM")):
+        gap_mid = (frames[k][0] + frames[k][1] + frames[k + 1][0]) / 2
+        y = (rows["emb"] + rows["lstm"]) / 2
+        arrow(ax, (frames[k][0] + frames[k][1] - 0.05, y),
+              (frames[k + 1][0] + 0.05, y), lw=2.2)
+        label(ax, gap_mid, y + 0.2, text, size=FONT_SIZE - 5, va="bottom",
+              linespacing=1.1)
+    return save(fig, "ulmfit_stages")
+
+
+def ddp_allreduce():
+    """Chapter 9's DDP step with W = 2: rows split by rank, gradients averaged."""
+    fig, ax = canvas(9.8, 5.2)
+    cell, length = 0.3, 6                    # the toy stream: B = 4 rows of 6 ids
+    lanes = [3.75, 1.25]                     # y of rank 0 and rank 1
+    gx = 0.55                                # centre of the grid's first column
+    label(ax, gx - cell / 2, 4.85, "B = 4 rows, W = 2 ranks", size=FONT_SIZE - 3,
+          ha="left", color=MUTED)
+    for rank, lane in enumerate(lanes):
+        for r in range(2):                   # this rank's block of B / W = 2 rows
+            row = 2 * rank + r
+            y = lane + 0.16 - r * cell
+            for t in range(length):
+                Node(ax, gx + t * cell, y, str(row * length + t), "input", w=cell - 0.03,
+                     h=cell - 0.03, fontsize=FONT_SIZE - 6, lw=0.9, rounding=0.04)
+        label(ax, gx - cell / 2, lane + 0.6, f"rank {rank}: rows {2 * rank}, "
+              f"{2 * rank + 1}", size=FONT_SIZE - 4, ha="left")
+        model = Node(ax, 3.3, lane, f"copy of the\nmodel, rank {rank}", "weights",
+                     w=1.45, h=0.8, fontsize=FONT_SIZE - 3)
+        label(ax, 3.3, lane - 0.52, "its rows' state", size=FONT_SIZE - 5,
+              color=MUTED, va="top")
+        grad = Node(ax, 5.15, lane, "loss,\nbackward: " + rf"$\mathbf{{g}}_{rank}$",
+                    "loss", w=1.45, h=0.8, fontsize=FONT_SIZE - 3)
+        step = Node(ax, 8.75, lane, "clip,\nSGD step", "op", w=1.3, h=0.8,
+                    fontsize=FONT_SIZE - 3)
+        arrow(ax, (gx + (length - 0.5) * cell + 0.12, lane), model.left())
+        arrow(ax, model.right(), grad.left())
+        # The gradient goes into the all-reduce, the average comes back.
+        edge_y = 2.95 if rank == 0 else 2.05  # the all-reduce's top or bottom edge
+        arrow(ax, grad.right(), (6.55, lane), (6.55, edge_y), color=GRAD, dashed=True,
+              lw=1.4)
+        arrow(ax, (7.35, edge_y), (7.35, lane), step.left(), color=GRAD, dashed=True,
+              lw=1.4)
+        # The step updates this rank's copy; the next window starts from it.
+        edge = step.top() if rank == 0 else step.bottom()
+        bend = lane + 0.75 if rank == 0 else lane - 0.75
+        start = model.top() if rank == 0 else model.bottom()
+        arrow(ax, edge, (step.x, bend), (model.x, bend), start, color=MUTED, lw=1.2)
+        label(ax, 6.0, bend + (0.12 if rank == 0 else -0.12), "the next window",
+              size=FONT_SIZE - 5, color=MUTED, va="bottom" if rank == 0 else "top")
+    Node(ax, 6.95, 2.5, "all-reduce\n" + r"$(\mathbf{g}_0 + \mathbf{g}_1) / W$", "op",
+         w=1.6, h=0.9, fontsize=FONT_SIZE - 3)
+    label(ax, 8.75, 2.5, "=", size=FONT_SIZE + 6)
+    label(ax, 8.75, 2.05, "the same\nweights", size=FONT_SIZE - 5, color=MUTED,
+          va="top", linespacing=1.1)
+    return save(fig, "ddp_allreduce")
+
+
 FIGURES = {f.__name__: f for f in (rnn_unrolled, bptt, gru_cell, lstm_cell, deep_rnn,
-                                   birnn)}
+                                   birnn, lm_targets, lm_partitioning, tied_lm,
+                                   padded_batch, ulmfit_stages, ddp_allreduce)}
 
 
 def main(argv=None) -> int:
