@@ -30,9 +30,15 @@ def test_invalid_profile_is_an_error_that_lists_the_choices(monkeypatch):
 def test_default_profile_follows_the_gpu(monkeypatch):
     monkeypatch.delenv(runs.PROFILE_ENV_VAR, raising=False)
     monkeypatch.setattr(runs, "cuda_available", lambda: True)
-    assert runs.run_profile() == "full"
+    assert runs.run_profile() == "medium"                  # full is never a default
+    assert runs.run_profile(on_gpu=False) == "quick"       # trains on the CPU by design
+    assert "trains on the CPU by design" in runs.profile_note(on_gpu=False)
+    assert runs.profile_note() == ""
     monkeypatch.setattr(runs, "cuda_available", lambda: False)
-    assert runs.run_profile() == "quick"   # medium is never a default
+    assert runs.run_profile() == "quick"
+    assert runs.profile_note(on_gpu=False) == ""           # no GPU to leave unused
+    with pytest.raises(TypeError, match="on_gpu"):
+        runs.run_profile(on_gpu="yes")
 
 
 def _fake_paddle(compiled_with_cuda: bool, gpus: int):
@@ -46,12 +52,12 @@ def test_each_framework_decides_its_profile_from_its_own_gpu(monkeypatch):
     monkeypatch.delenv(runs.PROFILE_ENV_VAR, raising=False)
     monkeypatch.setattr(runs, "cuda_available", lambda: True)   # PyTorch sees a GPU
     monkeypatch.setitem(sys.modules, "paddle", _fake_paddle(False, 0))  # a CPU build
-    assert runs.run_profile("torch") == "full"
+    assert runs.run_profile("torch") == "medium"
     assert runs.run_profile("paddle") == "quick"
     assert "sees no GPU, although PyTorch does" in runs.profile_note("paddle")
     assert runs.profile_note("torch") == ""
     monkeypatch.setitem(sys.modules, "paddle", _fake_paddle(True, 1))
-    assert runs.run_profile("paddle") == "full" and runs.profile_note("paddle") == ""
+    assert runs.run_profile("paddle") == "medium" and runs.profile_note("paddle") == ""
     fake_mxnet = types.SimpleNamespace(context=types.SimpleNamespace(num_gpus=lambda: 0))
     monkeypatch.setitem(sys.modules, "mxnet", fake_mxnet)
     assert runs.run_profile("mxnet") == "quick"

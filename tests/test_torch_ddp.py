@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from utils import bptt_batchify
-from utils.torch.distributed import (free_port, launch, processes_running, read_json_lines,
-                             shard_rows, torchrun_command)
+from utils.torch.distributed import (free_port, launch, processes_for, processes_running,
+                                     read_json_lines, shard_rows, torchrun_command)
 
 
 def test_shards_are_whole_rows_that_together_make_the_batch():
@@ -113,3 +113,11 @@ def test_launch_checks_its_arguments(tmp_path, commands, timeout, error):
 def test_processes_running_needs_a_marker():
     with pytest.raises(ValueError, match="non-empty string"):
         processes_running("")
+
+
+def test_processes_for_splits_the_batch_evenly():
+    assert processes_for(20, 0) == 2 and processes_for(20, 1) == 2   # no or one GPU
+    assert [processes_for(20, n) for n in (2, 3, 4, 6, 7, 8)] == [2, 2, 4, 5, 5, 5]
+    assert processes_for(12, 8) == 6
+    with pytest.raises(ValueError, match="even batch_size"):
+        processes_for(21, 2)

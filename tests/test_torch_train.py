@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from utils.torch.core import clip_gradients
+from utils.torch.core import clip_gradients, full_float32
 
 
 def params_with_grads(*grads):
@@ -91,3 +91,15 @@ def test_select_device_is_the_gpu_when_there_is_one():
     from utils.torch.core import select_device
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert select_device() == torch.device(expected)
+
+
+def test_full_float32_turns_tf32_off_and_restores_it():
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        with full_float32():
+            assert not torch.backends.cuda.matmul.allow_tf32
+            assert not torch.backends.cudnn.allow_tf32
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before

@@ -3,10 +3,12 @@
 The run profile is chosen here and nowhere else:
 
 * ``$SEQBOOK_PROFILE`` (``quick``, ``medium`` or ``full``) wins when it is set;
-* otherwise ``full`` when the chapter's framework sees a CUDA GPU, ``quick`` when
-  not (``run_profile("paddle")`` asks Paddle, not PyTorch).
+* otherwise ``medium`` when the chapter trains on a CUDA GPU that its framework sees,
+  ``quick`` when not (``run_profile("paddle")`` asks Paddle, not PyTorch; a chapter
+  that trains on the CPU by design says so with ``on_gpu=False``).
 
-``medium`` is never chosen by default. ``PROFILE_TABLE`` says what each profile is for.
+``full`` is never chosen by default: its settings are the published ones, hours of
+training on a free Colab GPU. ``PROFILE_TABLE`` says what each profile is for.
 
 Frameworks are imported lazily, only to probe or seed them.
 """
@@ -29,10 +31,11 @@ PROFILE_ENV_VAR = "SEQBOOK_PROFILE"
 PROFILE_TABLE = {
     "quick": "the default on a CPU: each chapter in a few minutes on 2 cores; CI and "
              "the committed outputs run it",
-    "medium": "chosen only explicitly: at most 45 minutes a chapter on 2 CPU cores "
-              "(the MXNet chapter 60); the book's CPU records",
-    "full": "the default on a CUDA GPU: the settings of the published results; the "
-            "book's GPU records",
+    "medium": "the default on a CUDA GPU, and chosen explicitly on a CPU: at most 45 "
+              "minutes a chapter on 2 CPU cores (the MXNet chapter 60); the book's CPU "
+              "records",
+    "full": "chosen only explicitly: the settings of the published results, hours on "
+            "a free Colab GPU; the book's GPU records",
 }
 PROFILES = tuple(PROFILE_TABLE)  # smallest first
 
@@ -79,30 +82,40 @@ def framework_sees_gpu(framework: str = "torch") -> bool:
     return module.context.num_gpus() > 0  # mxnet
 
 
-def run_profile(framework: str = "torch") -> str:
+def run_profile(framework: str = "torch", on_gpu: bool = True) -> str:
     """The run profile of a chapter of ``framework``.
 
-    ``$SEQBOOK_PROFILE`` if it is set; otherwise ``full`` when the framework itself
-    sees a GPU (``framework_sees_gpu``), else ``quick``. A Paddle or MXNet chapter on
-    a GPU machine with a CPU build of its framework therefore runs ``quick``, not
-    hours of ``full`` on a CPU; ``profile_note`` says so.
+    ``$SEQBOOK_PROFILE`` if it is set; otherwise ``medium`` when the chapter trains on
+    a GPU (``on_gpu``) and the framework itself sees one (``framework_sees_gpu``),
+    else ``quick``. A Paddle or MXNet chapter on a GPU machine with a CPU build of its
+    framework, or a chapter that trains on the CPU by design (``on_gpu=False``),
+    therefore runs ``quick``, not the medium settings on a CPU; ``profile_note`` says
+    so. ``full`` runs only when chosen.
     """
     framework = _check_framework(framework)
+    if not isinstance(on_gpu, bool):
+        raise TypeError(f"on_gpu must be True or False, got {on_gpu!r}")
     chosen = os.environ.get(PROFILE_ENV_VAR, "").strip().lower()
     if chosen:
         if chosen not in PROFILES:
             raise ValueError(f"${PROFILE_ENV_VAR} must be one of {PROFILES}, got "
                              f"{chosen!r}: unset it, or pick one of {PROFILES}")
         return chosen
-    return "full" if framework_sees_gpu(framework) else "quick"
+    return "medium" if on_gpu and framework_sees_gpu(framework) else "quick"
 
 
-def profile_note(framework: str = "torch") -> str:
-    """A sentence for the reader when ``framework`` runs ``quick`` beside a GPU it
-    cannot use; ``""`` otherwise (and whenever ``$SEQBOOK_PROFILE`` chose)."""
+def profile_note(framework: str = "torch", on_gpu: bool = True) -> str:
+    """A sentence for the reader when a chapter runs ``quick`` beside a GPU it does not
+    use (its framework cannot, or ``on_gpu=False``: it trains on the CPU by design);
+    ``""`` otherwise (and whenever ``$SEQBOOK_PROFILE`` chose)."""
     framework = _check_framework(framework)
-    if (os.environ.get(PROFILE_ENV_VAR, "").strip() or framework == "torch"
-            or framework_sees_gpu(framework) or not cuda_available()):
+    if os.environ.get(PROFILE_ENV_VAR, "").strip() or not cuda_available():
+        return ""
+    if not on_gpu:
+        return (f"This chapter trains on the CPU by design, so it runs the quick "
+                f"profile although a GPU is present. Set ${PROFILE_ENV_VAR} (quick, "
+                f"medium or full) to choose.")
+    if framework == "torch" or framework_sees_gpu(framework):
         return ""
     return (f"This {framework} build sees no GPU, although PyTorch does: the chapter "
             f"runs the quick profile. Set ${PROFILE_ENV_VAR} (quick, medium or full) "

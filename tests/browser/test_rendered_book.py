@@ -224,3 +224,29 @@ def test_screenshot_of_a_chapter(open_page):
     path = HTML_DIR / f"screenshot-{Path(file).name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+
+
+COLORED_TEXT_CHAPTER = "book/05-long-range-memory"
+
+_COLORED_TEXT = """() => {
+  const blocks = Array.from(document.querySelectorAll("div.seqbook-colored-text"));
+  return blocks.map(block => {
+    const spans = Array.from(block.querySelectorAll("span[title]"));
+    const colors = new Set(spans.map(s => getComputedStyle(s).backgroundColor));
+    const box = block.getBoundingClientRect();
+    return {spans: spans.length, colors: colors.size, width: box.width,
+            height: box.height};
+  });
+}"""
+
+
+def test_coloured_cell_activations_render(open_page):
+    """Chapter 5b's passages coloured by LSTM units show as coloured text, not code."""
+    if COLORED_TEXT_CHAPTER not in PAGES:
+        pytest.skip(f"{COLORED_TEXT_CHAPTER} is not in _toc.yml")
+    blocks = open_page(COLORED_TEXT_CHAPTER).page.evaluate(_COLORED_TEXT)
+    assert len(blocks) >= 4, f"expected the coloured passages, found {blocks}"
+    for block in blocks:
+        assert block["spans"] >= 100, block          # one span per character
+        assert block["colors"] >= 10, block          # a range of colours, not one
+        assert block["width"] > 200 and block["height"] > 20, block   # laid out

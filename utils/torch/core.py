@@ -7,6 +7,7 @@ loops themselves live in ``utils.torch.train`` (every language model) and
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -26,6 +27,24 @@ def select_device() -> torch.device:
     module; PyTorch's returns a ``torch.device`` for the chapter to pass around.
     """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextlib.contextmanager
+def full_float32():
+    """Run the block with TensorFloat-32 off, in matrix products and in cuDNN.
+
+    On Ampere and later GPUs PyTorch may compute float32 matrix products and cuDNN
+    recurrent layers in TF32 (10-bit mantissas), which moves results by about 1e-3:
+    a comparison of two implementations made to float32 tolerance runs in here. On a
+    CPU it changes nothing. The previous settings are restored on exit.
+    """
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = \
+            matmul, cudnn
 
 
 def as_ids(data, device) -> torch.Tensor:

@@ -77,6 +77,21 @@ def shard_rows(data: np.ndarray, rank: int, world_size: int) -> np.ndarray:
     return data[rank * per_rank:(rank + 1) * per_rank]
 
 
+def processes_for(batch_size: int, available: int) -> int:
+    """The most processes, at least 2 and at most ``max(2, available)``, that split
+    ``batch_size`` rows evenly (``shard_rows`` gives every rank the same count).
+
+    ``processes_for(20, 8)`` is 5: eight GPUs cannot share 20 rows, five can.
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=2)
+    available = check_int("available", available, minimum=0)
+    splits = [w for w in range(2, max(2, available) + 1) if batch_size % w == 0]
+    if not splits:
+        raise ValueError(f"{batch_size} rows cannot be split evenly over 2 to "
+                         f"{max(2, available)} processes; choose an even batch_size")
+    return max(splits)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port on ``host`` that no one listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

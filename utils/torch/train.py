@@ -136,14 +136,19 @@ def bf16_autocast_works(model: nn.Module, device) -> bool:
 
     On a CPU the answer is no unless oneDNN reports native bfloat16 support (AVX-512
     BF16 or AMX): emulated bfloat16 is several times slower than float32.
-    On CUDA, autocast hands the LSTM to cuDNN in bfloat16, which cuDNN supports from
-    version 9.13 on; an older build raises an error. ``fit`` asks first and falls
+    On CUDA it is no on a GPU without native bfloat16 (before Ampere: Colab's T4 runs
+    it emulated, slower than float32); otherwise autocast hands the LSTM to cuDNN in
+    bfloat16, which cuDNN supports from version 9.13 on; an older build raises an
+    error. ``fit`` asks first and falls
     back to float32 when the answer is no. (The probe draws dropout masks, so it
     advances the random generator.)
     """
     device = torch.device(device)
     if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
         return False  # no native bf16 on this CPU: emulated, it is slower than float32
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported(
+            including_emulation=False):
+        return False  # emulated on this GPU (a T4, say): slower than float32
     X = torch.zeros((1, 2), dtype=torch.long, device=device)  # (B=1, T=2)
     was_training = model.training
     model.train()   # cuDNN computes RNN gradients in training mode only
