@@ -6,8 +6,8 @@
 # index is a CUDA build that brings about 3 GB of nvidia-* wheels (about 2.5 minutes to
 # make the environment here); the chapters run on the CPU.
 #   usage: bash scripts/colab_emulation.sh [--setup-only] [NOTEBOOK ...]
-#   (default: every chapter's setup cell, and chapters 1, 7 (the comparison of the
-#   three frameworks) and 7 Paddle whole, in the quick profile; $SEQBOOK_DATA must
+#   (default: every chapter's setup cell, and chapters 1, 7.4 (the comparison of the
+#   three frameworks) and 7.3 (Paddle) whole, in the quick profile; $SEQBOOK_DATA must
 #   hold the datasets)
 set -euo pipefail
 cd "$(dirname "$0")/.."

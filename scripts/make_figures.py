@@ -463,7 +463,7 @@ def lm_partitioning():
 
 
 def tied_lm():
-    """Chapter 7's WordLM with tied weights: one V x E matrix, read twice."""
+    """Chapter 7.1's WordLM with tied weights: one V x E matrix, read twice."""
     fig, ax = canvas(7.3, 6.6)
     x = 1.8
     stack = [(0.55, "word ids X", "input", "(B, T)"),
