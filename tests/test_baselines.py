@@ -32,6 +32,9 @@ def test_char_ngram_baseline_is_chapter_2s_procedure():
     assert got["val_ppl_by_order"] == pytest.approx(expected)
     assert got["val_ppl"] == min(expected)
     assert got["best_order"] == int(np.argmin(expected)) + 1
+    best = NGramModel(got["best_order"], 6, eps[:got["best_order"]]).fit(train)
+    assert np.allclose(got["model"].token_log_probs(valid, order=got["best_order"]),
+                       best.token_log_probs(valid))
 
 
 def test_char_ngram_baseline_learns_the_chain():

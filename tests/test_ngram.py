@@ -396,3 +396,12 @@ def test_kneser_ney_baselines_matches_the_model():
 def test_kn_bad_arguments_raise(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_token_log_probs_of_a_lower_order_are_that_models():
+    ids = [0, 1, 2, 0, 1, 2, 1, 0, 2, 2, 1, 0]
+    full = NGramModel(3, 3, [1.0, 0.5, 0.2]).fit(ids)
+    bigram = NGramModel(2, 3, [1.0, 0.5]).fit(ids)
+    assert np.allclose(full.token_log_probs(ids, order=2), bigram.token_log_probs(ids))
+    with pytest.raises(ValueError, match="at most this model's 3"):
+        full.token_log_probs(ids, order=4)

@@ -70,7 +70,9 @@ def char_ngram_baseline(train_ids: Sequence[int], valid_ids: Sequence[int],
 
     Returns:
         ``{"val_ppl_by_order": [ppl for n = 1 … max_order], "eps": chosen constants,
-        "best_order": n, "val_ppl": the best validation perplexity}``.
+        "best_order": n, "val_ppl": the best validation perplexity, "model": the
+        fitted ``NGramModel`` of order ``max_order``}``; the best model's per-token
+        scores are ``model.token_log_probs(ids, order=best_order)``.
     """
     vocab_size = _check_vocab_size(vocab_size)
     train = _check_ids("train_ids", train_ids, vocab_size)
@@ -90,7 +92,7 @@ def char_ngram_baseline(train_ids: Sequence[int], valid_ids: Sequence[int],
     by_order = model.perplexity_by_order(valid)
     best = int(np.argmin(by_order))
     return {"val_ppl_by_order": by_order, "eps": eps, "best_order": best + 1,
-            "val_ppl": by_order[best]}
+            "val_ppl": by_order[best], "model": model}
 
 
 def unigram_perplexity(train_ids: Sequence[int], eval_ids: Sequence[int],

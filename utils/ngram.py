@@ -189,7 +189,8 @@ class NGramModel:
         return probs
 
     def token_log_probs(self, ids: Sequence[int],
-                        eps: float | Sequence[float] | None = None) -> np.ndarray:
+                        eps: float | Sequence[float] | None = None,
+                        order: int | None = None) -> np.ndarray:
         """The natural log of the probability of every token given the ones before it.
 
         The first ``order - 1`` tokens have shorter histories and use lower orders.
@@ -198,15 +199,21 @@ class NGramModel:
             ids: the token sequence to score.
             eps: smoothing constants to use instead of ``self.eps`` (the counts are
                 reused, so trying many values is cheap).
+            order: score with the order-``k`` model instead, ``k <= self.order``: its
+                counts are the first ``k`` levels of these (``perplexity_by_order``).
 
         Shape:
             ``ids``: ``(T,)``; returns ``(T,)`` (``-inf`` where the probability is 0).
         """
         self._check_fitted()
         eps = self.eps if eps is None else self._check_eps(eps)
+        order = self.order if order is None else _check_int("order", order, 1)
+        if order > self.order:
+            raise ValueError(f"order must be at most this model's {self.order}, got "
+                             f"{order}; fit a model of order {order}")
         numer, denom = self._level_counts(self._check_ids(ids))
         with np.errstate(divide="ignore"):
-            return np.log(self._combine(numer, denom, eps))
+            return np.log(self._combine(numer[:order], denom[:order], eps[:order]))
 
     def perplexity_by_order(self, ids: Sequence[int], eps=None) -> list[float]:
         """The perplexity of the order-``k`` model for every ``k = 1 … order``.

@@ -105,9 +105,14 @@ def num_parameters(cell: str, num_hiddens: int, vocab_size: int, num_classes: in
     and two biases (PyTorch keeps ``b_ih`` and ``b_hh``); the embedding adds ``V E``,
     the head ``H C + C``.
     """
-    layer = BLOCKS[check_cell(cell)] * (embed_size * num_hiddens
-                                        + num_hiddens * num_hiddens + 2 * num_hiddens)
+    layer = _layer_parameters(cell, embed_size, num_hiddens)
     return vocab_size * embed_size + layer + num_hiddens * num_classes + num_classes
+
+
+def _layer_parameters(cell: str, input_size: int, num_hiddens: int) -> int:
+    """One layer: per block an input and a hidden matrix and two biases."""
+    return BLOCKS[check_cell(cell)] * (input_size * num_hiddens
+                                       + num_hiddens * num_hiddens + 2 * num_hiddens)
 
 
 def matched_hiddens(budget: int, vocab_size: int, num_classes: int,
@@ -204,8 +209,7 @@ def lm_parameters(cell: str, num_hiddens: int, vocab_size: int) -> int:
     The layer has ``V x H`` input and ``H x H`` hidden matrices and two biases per
     block; the output layer adds ``H V + V``.
     """
-    layer = BLOCKS[check_cell(cell)] * (vocab_size * num_hiddens
-                                        + num_hiddens * num_hiddens + 2 * num_hiddens)
+    layer = _layer_parameters(cell, vocab_size, num_hiddens)
     return layer + num_hiddens * vocab_size + vocab_size
 
 
