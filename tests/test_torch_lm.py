@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import utils
-from utils.torch import core as torch_core, lm as torch_lm, train as torch_train
+from utils.torch import core as torch_core, fast, lm as torch_lm, train as torch_train
 from utils.torch.core import as_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,18 +120,14 @@ def test_lr_decays_when_validation_stalls():
         assert next_lr == pytest.approx(lr if improved else lr * 0.25)
 
 
-def test_sum_convention_reports_the_same_perplexity_as_token_mean():
-    """The loss convention scales the gradient, not the perplexity a run reports."""
-    ids = np.random.default_rng(1).integers(0, 12, 300)
-    train_batches, _ = windows(ids)
-    stats = {}
-    for convention in torch_lm.LOSS_CONVENTIONS:
-        model = tiny_model()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay
-        stats[convention] = torch_train.train_epoch(
-            model, train_batches, optimizer, "cpu", loss_convention=convention)
-    mean, summed = (stats[c]["train_ppl"] for c in torch_lm.LOSS_CONVENTIONS)
-    assert mean == pytest.approx(summed, rel=1e-5)
+def test_the_plain_fast_step_loss_is_the_plain_step_loss():
+    """Without bf16 or the fused loss, the fast path computes the very same numbers."""
+    X = torch.arange(12).reshape(2, 6) % 12
+    Y = (X + 1) % 12
+    model = tiny_model()
+    plain, _ = torch_train.lm_step_loss(model, X, Y, None)
+    fast_plain, _ = fast.fast_step_loss(model)(model, X, Y, None)
+    assert torch.equal(plain, fast_plain)
 
 
 def test_generate_is_deterministic_with_seeded_generator():
@@ -155,9 +151,9 @@ def test_flops_per_token_formula():
 
 
 def test_autocast_switch():
-    with torch_train.autocast("cpu", True):
+    with fast.autocast("cpu", True):
         assert torch.is_autocast_enabled("cpu")
-    with torch_train.autocast("cpu", False):
+    with fast.autocast("cpu", False):
         assert not torch.is_autocast_enabled("cpu")
 
 
@@ -168,24 +164,25 @@ def test_cpu_autocast_keeps_the_lstm_in_float32():
     X = torch.arange(12).reshape(2, 6) % 12
     with torch.no_grad():
         reference, _ = model(X)
-        with torch_train.autocast("cpu", True):
+        with fast.autocast("cpu", True):
             logits, (h, c) = model(X)
     assert logits.dtype == torch.bfloat16 and h.dtype == torch.float32
     assert torch.allclose(logits.float(), reference, atol=0.05, rtol=0.05)
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    assert torch_train.bf16_autocast_works(model, "cpu") == native
+    assert fast.bf16_autocast_works(model, "cpu") == native
 
 
 def test_fast_path_flags_fall_back_on_cpu():
     model = tiny_model()
-    works = torch_train.bf16_autocast_works(model, "cpu")
+    works = fast.bf16_autocast_works(model, "cpu")
     assert isinstance(works, bool) and model.training
     assert all(p.grad is None for p in model.parameters())
     train_batches, data = windows(np.arange(120) % 12)
     optimizer = torch_train.make_optimizer(model, tiny_config(fused_optimizer=True), "cpu")
     assert not optimizer.defaults["fused"]     # fused SGD is for CUDA only
     stats = torch_train.train_epoch(model, train_batches, optimizer, "cpu",
-                                    use_bf16=works, max_batches=2)
+                                    step_loss=fast.fast_step_loss(model, bf16=works),
+                                    max_batches=2)
     assert stats["num_tokens"] == 2 * 4 * 6 and math.isfinite(stats["train_ppl"])
     lines = []
     torch_train.fit(model, train_batches, data, tiny_config(bf16=True, num_epochs=1),

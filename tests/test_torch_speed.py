@@ -13,7 +13,8 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from utils.torch import speed  # noqa: E402
-from utils.torch.lm import WordLM, linear_cross_entropy  # noqa: E402
+from utils.torch.fast import fast_step_loss, linear_cross_entropy  # noqa: E402
+from utils.torch.lm import WordLM  # noqa: E402
 from utils.torch.rnn import RNNLM, RNNScratch  # noqa: E402
 from utils.torch.train import train_epoch  # noqa: E402
 
@@ -55,15 +56,14 @@ def _windows(seed=0, n=4):
             for i in range(n)]
 
 
-@pytest.mark.parametrize("convention", ["token_mean", "sum_steps_mean_batch"])
-def test_train_epoch_with_the_fused_loss_takes_the_same_steps(convention):
+def test_train_epoch_with_the_fused_loss_takes_the_same_steps():
     results = []
     for fused in (False, True):
         torch.manual_seed(0)
         model = WordLM(V, H, H, 2, dropout=0.3)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
         stats = train_epoch(model, _windows(), optimizer, "cpu", clip=1.0,
-                            loss_convention=convention, fused_loss=fused)
+                            step_loss=fast_step_loss(model, fused_loss=fused))
         results.append((stats["train_ppl"], stats["grad_norms"],
                         [p.detach().clone() for p in model.parameters()]))
     (ppl_a, norms_a, params_a), (ppl_b, norms_b, params_b) = results
@@ -73,13 +73,12 @@ def test_train_epoch_with_the_fused_loss_takes_the_same_steps(convention):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_train_epoch_refuses_the_fused_loss_for_a_model_without_features():
+def test_the_fused_loss_is_refused_for_a_model_without_features():
     model = RNNLM(RNNScratch(V, H), V)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     with pytest.raises(ValueError, match="fused_loss=True needs"):
-        train_epoch(model, _windows(), optimizer, "cpu", fused_loss=True)
+        fast_step_loss(model, fused_loss=True)
     with pytest.raises(TypeError, match="fused_loss"):
-        train_epoch(model, _windows(), optimizer, "cpu", fused_loss="yes")
+        fast_step_loss(model, fused_loss="yes")
 
 
 def test_reference_model_and_its_wordlm_copy_compute_the_same_function():

@@ -61,7 +61,6 @@ def test_as_ids_makes_int64_tensors_from_arrays_lists_and_tensors():
     (dict(lr_schedule="step"), ValueError, r"TrainConfig.lr_schedule must be one of"),
     (dict(lr_schedule="plateau", lr_decay=4.0), ValueError, r"write 0.25"),
     (dict(lr_decay=0.5), ValueError, r"acts only with lr_schedule='plateau'"),
-    (dict(loss_convention="sum"), ValueError, r"TrainConfig.loss_convention must be"),
     (dict(reset_state=1), TypeError, r"TrainConfig.reset_state must be True or False"),
     (dict(bf16="yes"), TypeError, r"TrainConfig.bf16 must be True or False"),
     (dict(eval_num_steps=0), ValueError, r"TrainConfig.eval_num_steps must be at least"),

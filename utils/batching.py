@@ -15,7 +15,7 @@ import numpy as np
 from .checks import check_int, check_iterable
 
 
-def _check_lm_args(corpus: Sequence, batch_size: int, num_steps: int) -> None:
+def check_lm_args(corpus: Sequence, batch_size: int, num_steps: int) -> None:
     check_iterable("corpus", corpus, "a flat sequence of token ids")
     check_int("batch_size", batch_size, minimum=1)
     check_int("num_steps", num_steps, minimum=1)
@@ -41,7 +41,7 @@ def seq_data_iter_random(corpus: Sequence[int], batch_size: int, num_steps: int,
     Shape:
         yields ``X, Y`` of shape ``(B, T)``; ``Y[:, t]`` is the token after ``X[:, t]``.
     """
-    _check_lm_args(corpus, batch_size, num_steps)
+    check_lm_args(corpus, batch_size, num_steps)
     rng = np.random.default_rng() if rng is None else rng
     corpus = np.asarray(corpus)
     offset = int(rng.integers(0, num_steps))
@@ -74,7 +74,7 @@ def seq_data_iter_sequential(corpus: Sequence[int], batch_size: int, num_steps: 
     Shape:
         yields ``X, Y`` of shape ``(B, T)``.
     """
-    _check_lm_args(corpus, batch_size, num_steps)
+    check_lm_args(corpus, batch_size, num_steps)
     rng = np.random.default_rng() if rng is None else rng
     offset = int(rng.integers(0, num_steps))
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
@@ -104,7 +104,7 @@ class SeqDataLoader:
 
     def __init__(self, corpus: Sequence[int], batch_size: int, num_steps: int,
                  use_random_iter: bool = False, seed: int = 0):
-        _check_lm_args(corpus, batch_size, num_steps)
+        check_lm_args(corpus, batch_size, num_steps)
         self.corpus = np.asarray(corpus)
         self.batch_size, self.num_steps = batch_size, num_steps
         self.use_random_iter = use_random_iter

@@ -155,7 +155,7 @@ def discriminative_param_groups(layer_groups: Sequence[Sequence[nn.Parameter]],
     """
     lr = check_number("lr", lr, strictly_above=0.0)
     lr_factor = check_number("lr_factor", lr_factor, minimum=1.0)
-    groups = _check_layer_groups(layer_groups)
+    groups = check_layer_groups(layer_groups)
     top = len(groups) - 1
     return [{"params": list(group), "lr": lr / lr_factor ** (top - i)}
             for i, group in enumerate(groups)]
@@ -170,14 +170,14 @@ def unfreeze_top(layer_groups: Sequence[Sequence[nn.Parameter]], num_trainable: 
     while the pretrained layers below stay fixed, so that its first, large and noisy
     gradients do not wreck what pretraining put there.
     """
-    groups = _check_layer_groups(layer_groups)
+    groups = check_layer_groups(layer_groups)
     num_trainable = check_int("num_trainable", num_trainable, minimum=1)
     for i, group in enumerate(groups):
         for param in group:
             param.requires_grad_(i >= len(groups) - num_trainable)
 
 
-def _check_layer_groups(layer_groups) -> list[list[nn.Parameter]]:
+def check_layer_groups(layer_groups) -> list[list[nn.Parameter]]:
     if isinstance(layer_groups, nn.Module) or not isinstance(layer_groups, Sequence) \
             or not layer_groups:
         raise TypeError(f"layer_groups must be a non-empty list of parameter lists "

@@ -113,6 +113,18 @@ def sample_next_token(logits: torch.Tensor, temperature: float,
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device of ``model``'s parameters."""
+    return next(model.parameters()).device
+
+
+def wait_for(device) -> None:
+    """Wait until ``device`` has finished its queued work (a GPU runs asynchronously),
+    so that a timer stopped next measures the work, not its launch."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def perplexity(mean_nll: float) -> float:
     """Perplexity from the mean negative log-likelihood per token (in nats)."""
     return math.exp(min(mean_nll, 700.0))  # exp(700) is near float64's limit

@@ -107,7 +107,7 @@ class StackedLSTMCells(nn.Module):
                 getattr(cell, name).copy_(getattr(layer, f"{name}_l{index}"))
 
 
-def _gate_bias(value: float, saturation: float) -> float:
+def gate_bias(value: float, saturation: float) -> float:
     """The bias that makes a sigmoid gate output ``value`` (0 and 1 saturate)."""
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"A gate value must be in [0, 1], got {value}")
@@ -139,7 +139,7 @@ def hand_set_lstm_cell(input_gate: float, forget_gate: float, output_gate: float
         param.zero_()
     # PyTorch stacks the gates as [input, forget, candidate, output].
     for row, value in ((0, input_gate), (1, forget_gate), (3, output_gate)):
-        cell.bias_ih[row] = _gate_bias(float(value), saturation)
+        cell.bias_ih[row] = gate_bias(float(value), saturation)
     cell.weight_ih[2, 0] = 1.0
     return cell
 

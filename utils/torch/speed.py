@@ -36,7 +36,8 @@ from ..checks import check_bool, check_int, check_number
 from ..runs import cpuinfo_field, set_seed, usable_cores
 from .core import as_ids
 from .lm import WordLM, lm_flops_per_token
-from .train import bf16_autocast_works, evaluate, train_epoch
+from .fast import bf16_autocast_works, fast_step_loss
+from .train import evaluate, train_epoch
 
 __all__ = ["SpeedConfig", "FastOptions", "SPEED_SETTINGS", "ReferenceLM",
            "reference_train", "compare_speed", "peak_flops", "gemm_flops_per_s",
@@ -95,11 +96,11 @@ class FastOptions:
 
     Args:
         bf16: bf16 autocast, used only where the hardware runs it natively
-            (``utils.torch.train.bf16_autocast_works``). Off by default, so that what
+            (``utils.torch.fast.bf16_autocast_works``). Off by default, so that what
             a run computes, and prints, does not depend on whether the CPU has
             native bf16: an explicit choice (``scripts/speed.py --bf16``).
         fused_loss: the decoder and the cross entropy as one step that keeps no
-            log-probabilities (``utils.torch.lm.linear_cross_entropy``).
+            log-probabilities (``utils.torch.fast.linear_cross_entropy``).
     """
 
     bf16: bool = False
@@ -339,6 +340,7 @@ def compare_speed(train_ids, valid_ids, vocab_size: int, cfg: SpeedConfig,
                             cfg.num_layers, cfg.dropout).to(device)
     book = reference_as_wordlm(reference)
     use_bf16 = options.bf16 and bf16_autocast_works(book, device)
+    step_loss = fast_step_loss(book, bf16=use_bf16, fused_loss=options.fused_loss)
     optimizer = torch.optim.SGD(book.parameters(), lr=cfg.lr)
     windows = BPTTWindows(stream, cfg.num_steps)
 
@@ -348,8 +350,7 @@ def compare_speed(train_ids, valid_ids, vocab_size: int, cfg: SpeedConfig,
 
     def run_book(start, n):
         return train_epoch(book, islice(iter(windows), start, start + n), optimizer,
-                           device, clip=cfg.clip, use_bf16=use_bf16,
-                           fused_loss=options.fused_loss)
+                           device, clip=cfg.clip, step_loss=step_loss)
 
     run_reference(0, warmup)
     run_book(0, warmup)
@@ -403,6 +404,7 @@ def profile_step(vocab_size: int, cfg: SpeedConfig, options: FastOptions = FastO
     model = WordLM(vocab_size, cfg.embed_size, cfg.num_hiddens, cfg.num_layers,
                    cfg.dropout).to(device)
     use_bf16 = options.bf16 and bf16_autocast_works(model, device)
+    step_loss = fast_step_loss(model, bf16=use_bf16, fused_loss=options.fused_loss)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(0)
     data = torch.randint(0, vocab_size, (cfg.batch_size, (num_steps + 2) * cfg.num_steps
@@ -411,7 +413,7 @@ def profile_step(vocab_size: int, cfg: SpeedConfig, options: FastOptions = FastO
 
     def steps(batches):
         train_epoch(model, batches, optimizer, device, clip=cfg.clip,
-                    use_bf16=use_bf16, fused_loss=options.fused_loss)
+                    step_loss=step_loss)
 
     steps(windows[:2])                                         # warm-up
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]

@@ -7,7 +7,9 @@ from-scratch cells of ``utils.torch.rnn`` (inside an ``RNNLM``) keep it, and so 
 
 * ``TrainConfig``: the settings of a run, checked when the config is built, so that a
   misspelt or mistyped field fails before training, not in the middle of an epoch;
-* ``train_epoch``: one epoch of truncated backpropagation through time;
+* ``train_epoch``: one epoch of truncated backpropagation through time, each
+  window's loss computed by a *step loss* (``lm_step_loss``: forward pass and cross
+  entropy; the bf16 and fused-loss variants live apart, in ``utils.torch.fast``);
 * ``evaluate``: the perplexity of a batchified stream (``evaluate_perplexity``: of a
   flat list of ids);
 * ``fit``: the epochs, validation after each, the learning-rate schedule (constant,
@@ -22,8 +24,8 @@ Every function takes what it needs as arguments; none reads notebook globals.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
+import itertools
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -37,11 +39,13 @@ from ..batching import SeqDataLoader, bptt_batches, bptt_batchify
 from ..checks import (check_bool, check_int, check_lr_decay, check_number, check_str)
 from ..runs import Timer, set_seed
 from .core import (as_ids, clip_gradients, count_parameters, detach_state,
-                   load_checkpoint, perplexity, sample_next_token, save_checkpoint)
-from .lm import LOSS_CONVENTIONS, AdaptiveDecoder, decoder_loss, lm_loss
+                   load_checkpoint, model_device, perplexity, sample_next_token,
+                   save_checkpoint, wait_for)
+from .fast import bf16_autocast_works, fast_step_loss
+from .lm import lm_loss
 from .rnn import RNNLM
 
-__all__ = ["TrainConfig", "train_epoch", "evaluate", "evaluate_perplexity", "fit",
+__all__ = ["TrainConfig", "lm_step_loss", "train_epoch", "evaluate", "evaluate_perplexity", "fit",
            "train", "generate", "predict", "next_token_probs", "fit_char_lm",
            "lm_metrics"]
 
@@ -65,15 +69,14 @@ class TrainConfig:
             validation perplexity is no better than the best so far).
         lr_decay: the factor of ``"plateau"``, in (0, 1]; any other schedule needs
             the default 1.0.
-        loss_convention: ``"token_mean"`` or ``"sum_steps_mean_batch"``
-            (``utils.torch.lm.lm_loss``).
         reset_state: start every minibatch from a zero state (random sampling) instead
             of carrying the last one over, detached (sequential partitioning).
         eval_num_steps: the window length of validation.
-        bf16: bf16 autocast where it runs natively (``bf16_autocast_works``).
+        bf16: bf16 autocast where it runs natively
+            (``utils.torch.fast.bf16_autocast_works``).
         fused_loss: the decoder and the loss as one step that keeps no
-            log-probabilities (``train_epoch``; models with ``features``, e.g.
-            ``WordLM``).
+            log-probabilities (``utils.torch.fast.decoder_loss``; models with
+            ``features``, e.g. ``WordLM``).
         fused_optimizer: SGD's fused kernel on a CUDA device.
         compile_model: train a ``torch.compile`` of the model (evaluation uses the
             plain module).
@@ -87,7 +90,6 @@ class TrainConfig:
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
     lr_decay: float = 1.0
-    loss_convention: str = "token_mean"
     reset_state: bool = False
     eval_num_steps: int = 64
     bf16: bool = False
@@ -109,7 +111,6 @@ class TrainConfig:
                              f"lr_schedule='plateau', got lr_schedule="
                              f"{self.lr_schedule!r}: set lr_schedule='plateau' or leave "
                              f"lr_decay at 1.0")
-        check_str("TrainConfig.loss_convention", self.loss_convention, LOSS_CONVENTIONS)
         check_int("TrainConfig.eval_num_steps", self.eval_num_steps, minimum=1)
         for name in ("reset_state", "bf16", "fused_loss", "fused_optimizer", "compile_model",
                      "keep_best"):
@@ -117,51 +118,6 @@ class TrainConfig:
 
 
 # ------------------------------------------------------------------ the pieces
-
-
-def autocast(device, enabled: bool):
-    """bf16 autocast on ``device`` when ``enabled``, else a context that does nothing.
-
-    Matrix products run in bfloat16 while the weights, the optimizer and the loss
-    stay in float32 (no loss scaling needed: bf16 has float32's range).
-    """
-    device = torch.device(device)
-    if not enabled:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16)
-
-
-def bf16_autocast_works(model: nn.Module, device) -> bool:
-    """Whether ``model`` can run forward and backward under bf16 autocast on ``device``.
-
-    On a CPU the answer is no unless oneDNN reports native bfloat16 support (AVX-512
-    BF16 or AMX): emulated bfloat16 is several times slower than float32.
-    On CUDA it is no on a GPU without native bfloat16 (before Ampere: Colab's T4 runs
-    it emulated, slower than float32); otherwise autocast hands the LSTM to cuDNN in
-    bfloat16, which cuDNN supports from version 9.13 on; an older build raises an
-    error. ``fit`` asks first and falls
-    back to float32 when the answer is no. (The probe draws dropout masks, so it
-    advances the random generator.)
-    """
-    device = torch.device(device)
-    if device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return False  # no native bf16 on this CPU: emulated, it is slower than float32
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported(
-            including_emulation=False):
-        return False  # emulated on this GPU (a T4, say): slower than float32
-    X = torch.zeros((1, 2), dtype=torch.long, device=device)  # (B=1, T=2)
-    was_training = model.training
-    model.train()   # cuDNN computes RNN gradients in training mode only
-    try:
-        with autocast(device, True):
-            logits, _ = model(X)
-        logits.float().sum().backward()
-        return True
-    except RuntimeError:
-        return False
-    finally:
-        model.zero_grad(set_to_none=True)
-        model.train(was_training)
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig, device) -> torch.optim.Optimizer:
@@ -185,91 +141,44 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 # ---------------------------------------------------------------- the loop
 
 
+def lm_step_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state):
+    """The mean NLL per token of one window, and the state after it."""
+    logits, state = model(X, state)                             # (B, T, V)
+    return lm_loss(logits, Y), state
+
+
 def train_epoch(model: nn.Module, batches: Iterable, optimizer: torch.optim.Optimizer,
-                device, *, clip: float = 1.0, loss_convention: str = "token_mean",
-                reset_state: bool = False, use_bf16: bool = False,
-                fused_loss: bool = False, max_batches: int | None = None) -> dict:
-    """One epoch of truncated backpropagation through time.
+                device, *, clip: float = 1.0, reset_state: bool = False,
+                step_loss=lm_step_loss, max_batches: int | None = None) -> dict:
+    """One epoch of truncated backpropagation through time over ``(B, T)`` windows.
 
-    With sequential partitioning (``reset_state=False``) row ``b`` of a minibatch
-    continues row ``b`` of the previous one, so the final state is carried over and
-    *detached*: its values stay, the graph behind it goes, and gradients flow back at
-    most ``T`` steps. With random sampling the minibatches are unrelated and the state
-    is *reset* to zeros for each (``reset_state=True``).
-
-    Args:
-        model: a model with the module's contract, on ``device``.
-        batches: yields ``(X, Y)`` pairs of ``(B, T)`` ids (NumPy or tensors), e.g. a
-            ``utils.SeqDataLoader`` or ``utils.BPTTWindows``.
-        optimizer: updates ``model``'s parameters at its current learning rate.
-        device: where the model lives.
-        clip: clip the global gradient norm to this (``math.inf``: no clipping).
-        loss_convention: how the loss is reduced (``utils.torch.lm.lm_loss``).
-        reset_state: reset (true) or carry and detach (false) the state.
-        use_bf16: run the forward pass under bf16 autocast (``autocast``).
-        fused_loss: compute the decoder and the loss as one step that keeps no
-            log-probabilities (``utils.torch.lm.decoder_loss``); needs a model with
-            ``features`` and a linear or adaptive-softmax ``decoder``, such as
-            ``WordLM``.
-        max_batches: stop after this many minibatches (for smoke tests and timing).
-
-    Returns:
-        ``{"train_ppl", "tokens_per_s", "grad_norms", "num_tokens", "seconds"}``;
-        ``grad_norms`` lists the gradient norm of every step, before clipping.
+    ``reset_state=False`` (sequential partitioning) carries the state to the next
+    window, detached: gradients flow back at most ``T`` steps. ``True`` (random
+    sampling) starts every window from zeros. ``step_loss`` computes a window's loss
+    (``fit`` may pass a faster one from ``utils.torch.fast``).
     """
-    check_bool("reset_state", reset_state)
-    check_bool("use_bf16", use_bf16)
-    check_bool("fused_loss", fused_loss)
-    if fused_loss and not (hasattr(model, "features") and isinstance(
-            getattr(model, "decoder", None), (nn.Linear, AdaptiveDecoder))):
-        raise ValueError(f"fused_loss=True needs a model with a features() method and "
-                         f"a linear or adaptive-softmax decoder (such as WordLM), got "
-                         f"{type(model).__name__}; use fused_loss=False")
-    if max_batches is not None:
-        check_int("max_batches", max_batches, minimum=1)
-    device = torch.device(device)
     model.train()
     state, num_tokens, grad_norms = None, 0, []
     total_nll = torch.zeros((), dtype=torch.float64, device=device)  # no sync per step
     timer = Timer()
-    for i, (X, Y) in enumerate(batches):
-        if max_batches is not None and i >= max_batches:
-            break
+    for X, Y in itertools.islice(batches, max_batches):
         X, Y = as_ids(X, device), as_ids(Y, device)             # (B, T) each
-        state = None if reset_state else detach_state(state)
-        if fused_loss:
-            with autocast(device, use_bf16):
-                features, state = model.features(X, state)      # (B, T, H)
-                loss = decoder_loss(model, features, Y)
-            if loss_convention == "sum_steps_mean_batch":
-                loss = loss * Y.shape[1]                        # see lm_loss
-        else:
-            with autocast(device, use_bf16):
-                logits, state = model(X, state)                 # (B, T, V)
-            loss = lm_loss(logits, Y, loss_convention)
+        state = None if reset_state else detach_state(state)   # zeros, or values only
+        loss, state = step_loss(model, X, Y, state)             # mean NLL per token
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norms.append(clip_gradients(model.parameters(), clip))
+        grad_norms.append(clip_gradients(model.parameters(), clip))  # before clipping
         optimizer.step()
-        steps = Y.shape[1] if loss_convention == "sum_steps_mean_batch" else 1
-        total_nll += (loss.detach() / steps).double() * Y.numel()  # per-token NLL
+        total_nll += loss.detach().double() * Y.numel()
         num_tokens += Y.numel()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    wait_for(device)                                            # a GPU runs ahead
     seconds = timer.stop()
-    if num_tokens == 0:
-        raise ValueError("batches yielded no minibatch: the corpus is too short for "
-                         "its batch_size and num_steps.")
-    return {"train_ppl": perplexity(float(total_nll) / num_tokens),
-            "tokens_per_s": num_tokens / seconds, "grad_norms": grad_norms,
-            "num_tokens": num_tokens, "seconds": seconds}
+    return {"train_ppl": perplexity(float(total_nll) / num_tokens), "seconds": seconds,
+            "tokens_per_s": num_tokens / seconds, "num_tokens": num_tokens,
+            "grad_norms": grad_norms}
 
 
 @torch.no_grad()
@@ -287,7 +196,7 @@ def evaluate(model: nn.Module, data, num_steps: int) -> float:
         ``data`` is ``(B, L)`` ids (``utils.bptt_batchify``), NumPy or a tensor.
     """
     check_int("num_steps", num_steps, minimum=1)
-    device = _model_device(model)
+    device = model_device(model)
     data = as_ids(data, device)                                 # (B, L)
     was_training = model.training
     model.eval()
@@ -352,6 +261,8 @@ def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
     use_bf16 = cfg.bf16 and bf16_autocast_works(model, device)
     if cfg.bf16 and not use_bf16 and log is not None:
         log("bf16 autocast is not supported here for this model: training in float32")
+    step_loss = (fast_step_loss(model, bf16=use_bf16, fused_loss=cfg.fused_loss)
+                 if use_bf16 or cfg.fused_loss else lm_step_loss)
     optimizer = make_optimizer(model, cfg, device)
     cosine = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.num_epochs)
               if cfg.lr_schedule == "cosine" else None)
@@ -368,9 +279,7 @@ def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
     for epoch in range(1, cfg.num_epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
         stats = train_epoch(step_model, train_batches, optimizer, device, clip=cfg.clip,
-                            loss_convention=cfg.loss_convention,
-                            reset_state=cfg.reset_state, use_bf16=use_bf16,
-                            fused_loss=cfg.fused_loss)
+                            reset_state=cfg.reset_state, step_loss=step_loss)
         val_ppl = validate()
         improved = val_ppl < best_ppl
         if improved:
@@ -434,7 +343,7 @@ def train(model: nn.Module, train_iter: Iterable, valid_ids: Sequence[int], *,
 # -------------------------------------------------------------------- sampling
 
 
-def _prompt_tokens(prompt) -> list[str]:
+def prompt_tokens(prompt) -> list[str]:
     """A string is split into words; a list (or other sequence) is taken as tokens."""
     tokens = prompt.split() if isinstance(prompt, str) else list(prompt)
     if not tokens:
@@ -469,8 +378,8 @@ def generate(model: nn.Module, vocab, prompt, num_tokens: int,
     """
     check_int("num_tokens", num_tokens, minimum=0)
     check_number("temperature", temperature, minimum=0.0)
-    tokens = _prompt_tokens(prompt)
-    device = _model_device(model)
+    tokens = prompt_tokens(prompt)
+    device = model_device(model)
     was_training = model.training
     model.eval()
     logits, state = model(as_ids([vocab[tokens]], device), None)      # (1, T, V)
@@ -519,10 +428,10 @@ def next_token_probs(prefix, model: nn.Module, vocab, device=None,
         returns ``(V,)`` probabilities.
     """
     check_number("temperature", temperature, strictly_above=0.0)
-    tokens = _prompt_tokens(list(prefix))
+    tokens = prompt_tokens(list(prefix))
     was_training = model.training
     model.eval()
-    logits, _ = model(as_ids([vocab[tokens]], _model_device(model)), None)  # (1, T, V)
+    logits, _ = model(as_ids([vocab[tokens]], model_device(model)), None)  # (1, T, V)
     model.train(was_training)
     return torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
 
