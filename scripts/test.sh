@@ -10,4 +10,5 @@ export SEQBOOK_PROFILE=quick
 # With arguments, run just those (e.g. one notebook); without, everything.
 if [ $# -eq 0 ]; then set -- tests book; fi
 exec "$PY" -m pytest --nbval --nbval-current-env \
-  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 "$@"
+  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1200 \
+  --durations=25 "$@"

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from utils.classify_data import ClassifyLoader
-from utils.text import Vocab
 from utils.torch.classify import (discriminative_param_groups, train_classifier,
                                   unfreeze_top)
 from utils.torch.lm import WordLM

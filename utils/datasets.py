@@ -28,6 +28,10 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                # for the annotation of read_glove only
+    import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -16,7 +16,6 @@ logits.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from . import import_paddle
 from ..classify_data import check_training_args
