@@ -35,12 +35,12 @@ from run_notebooks import ROOT, execute  # noqa: E402  (also puts ROOT on sys.pa
 PYTORCH_CHAPTERS = ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
                     "06-deep-bidirectional-rnns",
                     "07-language-models-torch", "08-sentiment-torch", "09-data-parallel",
-                    "10-transfer-learning")
+                    "10-transfer-learning", "11-recurrence-revisited")
 # The chapters each profile runs by default, in the order a background run takes them
 # (the cheapest first, so that a stopped run has made the most records).
 CHAPTERS = {
     "medium": ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
-               "06-deep-bidirectional-rnns",
+               "06-deep-bidirectional-rnns", "11-recurrence-revisited",
                "07-language-models-torch", "08-sentiment-torch",
                "07-language-models-paddle", "08-sentiment-paddle",
                "07-language-models-mxnet", "10-transfer-learning"),
