@@ -104,11 +104,11 @@ def test_a_negative_clipping_threshold_is_refused():
 
 def test_predict_checks_num_preds_and_temperature():
     with pytest.raises(ValueError, match="num_preds must be at least 0, got -1"):
-        predict("ab", -1, None, None, "cpu")
+        predict("ab", -1, None, None)
     with pytest.raises(TypeError, match="num_preds must be an int"):
-        predict("ab", 2.5, None, None, "cpu")
+        predict("ab", 2.5, None, None)
     with pytest.raises(ValueError, match="temperature must be at least 0.0"):
-        predict("ab", 3, None, None, "cpu", temperature=-0.5)
+        predict("ab", 3, None, None, temperature=-0.5)
 
 
 def test_train_checks_epochs_and_learning_rate():

@@ -138,5 +138,5 @@ def test_left_context_ignores_the_future():
 def test_rereading_equals_stateful_greedy_for_a_left_to_right_model():
     model = _model()
     prefix = "the time "
-    assert (generate_by_rereading(prefix, 12, model, VOCAB, "cpu")
-            == predict(prefix, 12, model, VOCAB, "cpu"))
+    assert (generate_by_rereading(prefix, 12, model, VOCAB)
+            == predict(prefix, 12, model, VOCAB))

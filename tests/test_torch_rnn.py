@@ -124,13 +124,13 @@ def test_predict_greedy_is_deterministic_and_sampling_is_seeded():
     torch.manual_seed(0)
     ids, vocab = _tiny_corpus()
     model = RNNLM(nn.GRU(len(vocab), 8), len(vocab))
-    first = predict("ab", 10, model, vocab, "cpu")
-    assert first == predict("ab", 10, model, vocab, "cpu")
+    first = predict("ab", 10, model, vocab)
+    assert first == predict("ab", 10, model, vocab)
     assert first.startswith("ab")
-    assert len(predict(list("ab"), 10, model, vocab, "cpu", sep="|").split("|")) == 12
-    sampled = predict("ab", 10, model, vocab, "cpu", temperature=1.0, seed=3)
-    assert sampled == predict("ab", 10, model, vocab, "cpu", temperature=1.0, seed=3)
-    probs = next_token_probs("ab", model, vocab, "cpu")
+    assert len(predict(list("ab"), 10, model, vocab, sep="|").split("|")) == 12
+    sampled = predict("ab", 10, model, vocab, temperature=1.0, seed=3)
+    assert sampled == predict("ab", 10, model, vocab, temperature=1.0, seed=3)
+    probs = next_token_probs("ab", model, vocab)
     assert probs.shape == (len(vocab),) and math.isclose(float(probs.sum()), 1.0,
                                                          rel_tol=1e-5)
 
@@ -148,7 +148,7 @@ def test_training_lowers_perplexity(use_random_iter):
     assert len(history["val_ppl"]) == 8 and len(history["grad_norms"]) > 8
     assert history["best_val_ppl"] < 0.5 * history["initial_val_ppl"]
     assert history["best_val_ppl"] < 1.5  # the text is nearly deterministic
-    assert math.isclose(evaluate_perplexity(model, ids[900:], 4, 10, "cpu"),
+    assert math.isclose(evaluate_perplexity(model, ids[900:], 4, 10),
                         history["best_val_ppl"], rel_tol=1e-6)
 
 

@@ -189,8 +189,7 @@ def left_context_scores(model: nn.Module, ids, context_size: int, device,
             "num_positions": len(last)}
 
 
-def generate_by_rereading(prefix: str, num_preds: int, model: nn.Module, vocab,
-                          device) -> str:
+def generate_by_rereading(prefix: str, num_preds: int, model: nn.Module, vocab) -> str:
     """Greedy left-to-right generation that re-reads the whole text at every step.
 
     No state is carried from step to step: each new token is the most likely one
@@ -201,6 +200,6 @@ def generate_by_rereading(prefix: str, num_preds: int, model: nn.Module, vocab,
     """
     text = prefix
     for _ in range(num_preds):
-        probs = next_token_probs(text, model, vocab, device)        # (V,)
+        probs = next_token_probs(text, model, vocab)                # (V,)
         text += vocab.to_tokens(int(probs.argmax()))
     return text

@@ -212,12 +212,12 @@ def evaluate(model: nn.Module, data, num_steps: int) -> float:
 
 
 def evaluate_perplexity(model: nn.Module, ids: Sequence[int], batch_size: int,
-                        num_steps: int, device=None) -> float:
+                        num_steps: int) -> float:
     """Perplexity of a flat token stream, laid out as ``batch_size`` rows first.
 
     ``evaluate(model, utils.bptt_batchify(ids, batch_size), num_steps)``: the few
-    tokens that do not fill the last row are left out. ``device`` is accepted for
-    symmetry with the training calls; the model's own device is used.
+    tokens that do not fill the last row are left out. The model runs on its own
+    device.
     """
     return evaluate(model, bptt_batchify(ids, batch_size), num_steps)
 
@@ -391,8 +391,8 @@ def generate(model: nn.Module, vocab, prompt, num_tokens: int,
     return tokens
 
 
-def predict(prefix, num_preds: int, model: nn.Module, vocab, device=None,
-            temperature: float = 0.0, seed: int | None = None, sep: str = "") -> str:
+def predict(prefix, num_preds: int, model: nn.Module, vocab, temperature: float = 0.0,
+            seed: int | None = None, sep: str = "") -> str:
     """Continue ``prefix`` by ``num_preds`` tokens and return the text (``generate``).
 
     Args:
@@ -400,7 +400,6 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device=None,
         num_preds: how many tokens to generate.
         model: a model with the module's contract.
         vocab: the ``Vocab`` of the model's tokens.
-        device: accepted for symmetry with training; the model's own device is used.
         temperature: 0 for greedy decoding, else the sampling temperature.
         seed: seeds the sampling (ignored when greedy); ``None`` is not reproducible.
         sep: what joins the tokens (``""`` for characters, ``" "`` for words).
@@ -416,8 +415,8 @@ def predict(prefix, num_preds: int, model: nn.Module, vocab, device=None,
 
 
 @torch.no_grad()
-def next_token_probs(prefix, model: nn.Module, vocab, device=None,
-                     temperature: float = 1.0) -> torch.Tensor:
+def next_token_probs(prefix, model: nn.Module, vocab, temperature: float = 1.0
+                     ) -> torch.Tensor:
     """The model's distribution over the token after ``prefix``, on the CPU.
 
     ``prefix`` is a string (its characters) or a list of tokens. ``temperature``
