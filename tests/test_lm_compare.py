@@ -83,7 +83,7 @@ def test_run_in_subprocess_wants_runs():
 
 
 def available(framework):
-    package = lm_compare.FRAMEWORKS[framework][1]
+    package = lm_compare.REFERENCE_MODULES[framework][1]
     return importlib.util.find_spec(package) is not None
 
 
@@ -135,7 +135,7 @@ def test_cli_trains_torch_on_a_tiny_corpus(tmp_path, monkeypatch):
     assert result["tokens_per_s"] > 0
 
 
-@pytest.mark.skipif(not all(available(fw) for fw in lm_compare.FRAMEWORKS),
+@pytest.mark.skipif(not all(available(fw) for fw in lm_compare.REFERENCE_MODULES),
                     reason="needs torch, mxnet and paddle")
 def test_the_three_trainers_compute_the_same_function():
     """Same weights, no dropout: the first losses agree to float32 rounding.
@@ -154,7 +154,7 @@ def test_the_three_trainers_compute_the_same_function():
     valid_data = train_data[:, :40]
     weights = lm_compare.reference_weights(cfg, 40, seed=5)
     losses = {}
-    for framework in lm_compare.FRAMEWORKS:
+    for framework in lm_compare.REFERENCE_MODULES:
         module = lm_compare._trainer_module(framework)
         result = module.train_reference_lm(train_data, valid_data, 40, cfg, 6, 0, weights)
         losses[framework] = np.array(result["train_losses"])
@@ -176,3 +176,8 @@ def test_fingerprint_sees_one_changed_element_and_checks_its_arguments():
         lm_compare.fingerprint([1, 2, 3])
     with pytest.raises(TypeError, match="NumPy arrays"):
         lm_compare.fingerprint()
+
+
+def test_every_framework_of_the_book_has_a_reference_module():
+    from utils.runs import FRAMEWORKS
+    assert tuple(lm_compare.REFERENCE_MODULES) == FRAMEWORKS

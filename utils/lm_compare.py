@@ -51,8 +51,9 @@ import numpy as np
 from .batching import bptt_batchify
 from .text import load_ptb_corpus
 
-# framework -> (the module with train_reference_lm, the package whose version to report)
-FRAMEWORKS = {
+# framework (one of utils.runs.FRAMEWORKS) -> (the module with train_reference_lm, the
+# package whose version to report)
+REFERENCE_MODULES = {
     "torch": ("utils.torch.reference", "torch"),
     "mxnet": ("utils.mxnet.lm", "mxnet"),
     "paddle": ("utils.paddle.lm", "paddle"),
@@ -144,10 +145,10 @@ def checked_weights(weights: dict, model_shapes: dict) -> dict:
 
 
 def _trainer_module(framework: str):
-    if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {sorted(FRAMEWORKS)}, "
+    if framework not in REFERENCE_MODULES:
+        raise ValueError(f"framework must be one of {sorted(REFERENCE_MODULES)}, "
                          f"got {framework!r}")
-    return importlib.import_module(FRAMEWORKS[framework][0])
+    return importlib.import_module(REFERENCE_MODULES[framework][0])
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def run_framework(framework: str, cfg: ReferenceLMConfig, num_updates: int, seed
     weights = reference_weights(cfg, vocab_size, seed)
     result = module.train_reference_lm(train_data, valid_data, vocab_size, cfg,
                                        num_updates, seed, weights)
-    package = sys.modules[FRAMEWORKS[framework][1]]
+    package = sys.modules[REFERENCE_MODULES[framework][1]]
     result = dict(result, framework=framework, num_updates=num_updates, seed=seed,
                   data_sha1=fingerprint(train_data, valid_data),
                   weights_sha1=fingerprint(*weights.values()),
@@ -283,7 +284,7 @@ def _parse_runs(text: str) -> list[Run]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description="Train the reference LSTM language model in one framework.")
-    parser.add_argument("framework", choices=sorted(FRAMEWORKS),
+    parser.add_argument("framework", choices=sorted(REFERENCE_MODULES),
                         help="the framework to train with")
     parser.add_argument("--updates", type=int,
                         help="number of SGD updates (windows of B x T tokens) of one run")

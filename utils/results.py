@@ -34,7 +34,7 @@ from .runs import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "results"
-_FRAMEWORKS = ("torch", "mxnet", "gluonnlp", "paddle", "numpy")
+RECORDED_PACKAGES = ("torch", "mxnet", "gluonnlp", "paddle", "numpy")  # versions kept
 REQUIRED_KEYS = ("chapter", "profile", "metrics", "device", "commit", "date",
                  "wall_seconds", "versions")
 
@@ -90,7 +90,7 @@ def git_commit(short: bool = True) -> str:
 def library_versions() -> dict[str, str]:
     """Python's version and those of the frameworks loaded in this process."""
     versions = {"python": platform.python_version()}
-    for name in _FRAMEWORKS:
+    for name in RECORDED_PACKAGES:
         module = sys.modules.get(name)
         if module is not None:
             versions[name] = str(getattr(module, "__version__", "unknown"))
