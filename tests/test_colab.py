@@ -123,3 +123,13 @@ def test_pinned_versions_reads_exact_pins_only(tmp_path):
     path.write_text("# comment\ntorch==2.13.0\nscikit_learn == 1.7.2  # why\n"
                     "tqdm>=4\n\n")
     assert colab.pinned_versions(path) == {"torch": "2.13.0", "scikit-learn": "1.7.2"}
+
+
+def test_the_repository_url_is_the_same_for_the_launch_buttons_and_the_setup_cell():
+    """The book's launch buttons (``_config.yml``) and the setup cell clone one repository."""
+    config = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    match = re.search(r"(?m)^repository:\n  url: (\S+)$", config)
+    assert match, "_config.yml has no repository url"
+    assert match.group(1) == colab.REPO_URL, (
+        f"_config.yml's repository url {match.group(1)} differs from utils.colab.REPO_URL "
+        f"{colab.REPO_URL}: change both, then regenerate the setup cells")
