@@ -190,9 +190,16 @@ def test_fast_path_flags_fall_back_on_cpu():
     assert len(lines) == (1 if works else 2)
 
 
-def test_ptb_corpus_has_eos_and_train_vocab():
+def test_tokenize_with_eos_ends_every_line():
     lines = ["a b", "b c"]
     assert utils.tokenize_with_eos(lines) == ["a", "b", "<eos>", "b", "c", "<eos>"]
+
+
+def test_ptb_corpus_has_eos_and_train_vocab():
+    from utils.datasets import COMPLETE_MARKER, cache_dir
+    if not (cache_dir() / "ptb" / COMPLETE_MARKER).exists():
+        pytest.skip(f"Penn Treebank is not in the cache {cache_dir()}: nothing to check "
+                    f"without downloading it")
     train_ids, valid_ids, test_ids, vocab = utils.load_ptb_corpus()
     assert len(vocab) == 10_000 and vocab.to_tokens([0, 1]) == ["<unk>", "<eos>"]
     assert len(train_ids) == 929_589 and len(valid_ids) == 73_760
