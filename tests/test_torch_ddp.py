@@ -81,6 +81,15 @@ def test_launch_waits_for_every_command(tmp_path):
     assert read_json_lines(out) == [{"x": 1}, {"x": 1}]
 
 
+def _all_gone(marker: str, within: float = 10.0) -> bool:
+    """Whether every process naming ``marker`` has exited, waiting up to ``within`` s
+    (a killed process takes a moment to leave the process table)."""
+    deadline = time.monotonic() + within
+    while processes_running(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return processes_running(marker) == []
+
+
 def test_a_failing_command_stops_the_others_and_says_why(tmp_path):
     marker = f"sleeper-{free_port()}"
     sleeper = [sys.executable, "-c", f"import time; time.sleep(60)  # {marker}"]
@@ -89,7 +98,7 @@ def test_a_failing_command_stops_the_others_and_says_why(tmp_path):
     with pytest.raises(RuntimeError, match="(?s)exited with code 3.*bad config"):
         launch([sleeper, failer], timeout=60, log_dir=tmp_path)
     assert time.perf_counter() - start < 30
-    assert processes_running(marker) == []
+    assert _all_gone(marker)
 
 
 def test_the_deadline_kills_children_of_children(tmp_path):
@@ -99,8 +108,7 @@ def test_the_deadline_kills_children_of_children(tmp_path):
              f" import time; time.sleep(60)")
     with pytest.raises(RuntimeError, match="deadline of 2 s passed"):
         launch([[sys.executable, "-c", outer]], timeout=2, log_dir=tmp_path)
-    time.sleep(0.2)
-    assert processes_running(marker) == []
+    assert _all_gone(marker)
 
 
 @pytest.mark.parametrize("commands, timeout, error", [
