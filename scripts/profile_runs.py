@@ -32,20 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run_notebooks
 from run_notebooks import ROOT, execute  # noqa: E402  (also puts ROOT on sys.path)
 
-PYTORCH_CHAPTERS = ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
-                    "06-deep-bidirectional-rnns",
-                    "07-language-models-torch", "08-sentiment-torch", "09-data-parallel",
-                    "10-transfer-learning", "11-recurrence-revisited")
+from utils.chapters import full_chapters, medium_chapters  # noqa: E402
+
+PYTORCH_CHAPTERS = full_chapters()
 # The chapters each profile runs by default, in the order a background run takes them
 # (the cheapest first, so that a stopped run has made the most records).
-CHAPTERS = {
-    "medium": ("03-rnn", "04-gru", "05-lstm", "05-long-range-memory",
-               "06-deep-bidirectional-rnns", "11-recurrence-revisited",
-               "07-language-models-torch", "08-sentiment-torch",
-               "07-language-models-paddle", "08-sentiment-paddle",
-               "07-language-models-mxnet", "10-transfer-learning"),
-    "full": PYTORCH_CHAPTERS,
-}
+CHAPTERS = {"medium": medium_chapters(), "full": PYTORCH_CHAPTERS}
 
 # --------------------------------------------------------------- chapter runs
 

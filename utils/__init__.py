@@ -15,6 +15,7 @@ it:
 
 Importing ``utils`` has no side effects (no seeding, no downloads, no plotting style).
 """
+from . import chapters  # the table of chapters the intro and scripts read
 from .bag_of_ngrams import NBLogisticRegression, nb_log_count_ratio, select_C
 from .baselines import char_ngram_baseline, unigram_perplexity
 from .batching import (BPTTWindows, SeqDataLoader, bptt_batches, bptt_batchify,
