@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checks import check_int, check_str
+from .core import model_device
 
 LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per layer: candidate, gates
@@ -243,7 +244,7 @@ def char_losses(model: nn.Module, ids) -> torch.Tensor:
         raise ValueError(f"ids must be one sequence of at least 2 ids, got shape "
                          f"{tuple(ids.shape)}")
     model.eval()
-    device = next(model.parameters()).device
+    device = model_device(model)
     ids = ids.to(device)
     logits, _ = model(ids[None, :-1])                                  # (1, N-1, V)
     return F.cross_entropy(logits[0], ids[1:], reduction="none").cpu()  # (N-1,)

@@ -34,7 +34,7 @@ from torch.nn import functional as F
 from ..batching import BPTTWindows, bptt_batchify
 from ..checks import check_bool, check_int, check_number
 from ..runs import cpuinfo_field, set_seed, usable_cores
-from .core import as_ids
+from .core import as_ids, wait_for
 from .lm import WordLM, lm_flops_per_token
 from .fast import bf16_autocast_works, fast_step_loss
 from .train import evaluate, train_epoch
@@ -231,14 +231,12 @@ def gemm_flops_per_s(size: int = 2048, repeats: int = 5,
     a = torch.randn(size, size, device=device).to(dtype)
     b = torch.randn(size, size, device=device).to(dtype)
     a @ b                                                      # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    wait_for(device)
     best = math.inf
     for _ in range(repeats):
         begin = time.perf_counter()
         a @ b
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        wait_for(device)
         best = min(best, time.perf_counter() - begin)
     return 2 * size ** 3 / best
 
@@ -360,8 +358,7 @@ def compare_speed(train_ids, valid_ids, vocab_size: int, cfg: SpeedConfig,
         order = (("reference", run_reference), ("book", run_book))
         for name, run in (order if r % 2 == 0 else order[::-1]):
             result = run(start, cfg.batches_per_round)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
+            wait_for(device)
             rounds[name].append((result["num_tokens"], result["seconds"]))
         if log is not None:
             log(f"round {r + 1}/{cfg.num_rounds}: " + ", ".join(
