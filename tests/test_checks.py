@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import utils
-from utils import checks
+from utils import batching, checks
 from utils.torch.train import predict
 from utils.torch.core import clip_gradients
 
@@ -71,7 +71,7 @@ def test_vocab_checks_its_tokens():
 
 @pytest.mark.parametrize("call", [
     lambda: utils.bptt_batchify(list(range(100)), "4"),
-    lambda: list(utils.seq_data_iter_sequential(list(range(100)), "2", 5)),
+    lambda: list(batching.seq_data_iter_sequential(list(range(100)), "2", 5)),
     lambda: list(utils.seq_data_iter_random(list(range(100)), "2", 5)),
     lambda: utils.SeqDataLoader(list(range(100)), "2", 5),
     lambda: utils.bucket_batches([3, 1, 2], "2"),
@@ -89,7 +89,7 @@ def test_batching_checks_steps_and_layouts():
     with pytest.raises(TypeError, match="corpus must be a flat sequence"):
         utils.SeqDataLoader(None, 2, 5)
     with pytest.raises(TypeError, match="max_len must be an int"):
-        utils.truncate_pad([1, 2], "3", 0)
+        batching.truncate_pad([1, 2], "3", 0)
 
 
 def test_a_negative_clipping_threshold_is_refused():

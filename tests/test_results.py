@@ -182,13 +182,24 @@ def test_scale_table_shows_this_run_beside_the_records(tmp_path):
             ("test perplexity", "test_ppl", "{:.1f}")]
     table = results.scale_table("07-demo", rows, {"val_ppl": 150.04}, "quick", tmp_path)
     lines = table.splitlines()
-    assert lines[0] == "| | this run (quick) | medium (record) | full (record) |"
-    assert lines[2] == "| validation perplexity | 150.0 | 98.8 | — |"
-    assert lines[3] == "| test perplexity | — | — | — |"
+    assert lines[0] == "| | this run (quick) | medium (record) |"   # no full record
+    assert lines[2] == "| validation perplexity | 150.0 | 98.8 |"
+    assert lines[3] == "| test perplexity | — | — |"
     assert "- **medium**: medium profile on CPU (2 cores)" in table
     assert "- **full**: no record yet" in table
     only_records = results.scale_table("07-demo", rows, results_dir=tmp_path)
-    assert only_records.splitlines()[0] == "| | medium (record) | full (record) |"
+    assert only_records.splitlines()[0] == "| | medium (record) |"
+    results.save_record(results.make_record("07-demo", "full", {"val_ppl": 80.0},
+                                            "GPU", 60.0), tmp_path)
+    both = results.scale_table("07-demo", rows, {"val_ppl": 150.04}, "quick", tmp_path)
+    assert both.splitlines()[0] == "| | this run (quick) | medium (record) | full (record) |"
+    assert both.splitlines()[2] == "| validation perplexity | 150.0 | 98.8 | 80.0 |"
+
+
+def test_scale_table_without_any_record_says_so(tmp_path):
+    table = results.scale_table("07-demo", [("validation perplexity", "val_ppl",
+                                             "{:.1f}")], results_dir=tmp_path)
+    assert table == "- **medium**: no record yet\n- **full**: no record yet"
 
 
 def test_scale_table_checks_its_arguments(tmp_path):
@@ -198,3 +209,27 @@ def test_scale_table_checks_its_arguments(tmp_path):
         results.scale_table("07-demo", [("a", "b", "{}")], [1.0], "quick", tmp_path)
     with pytest.raises(ValueError, match="this_profile"):
         results.scale_table("07-demo", [("a", "b", "{}")], {}, "huge", tmp_path)
+
+
+def test_versus_states_the_gap_and_the_verdict():
+    assert results.versus(103.8, 141.1, "test perplexity", "KN5") == (
+        "test perplexity 103.80 against 141.10 for KN5 (-26.4%: better)")
+    assert results.versus(150.0, 141.1, "test perplexity", "KN5", "{:.1f}").endswith(
+        "(+6.3%: not better)")
+    assert results.versus(0.9017, 0.886, "accuracy", "the BiLSTM", "{:.1%}",
+                          higher_is_better=True) == (
+        "accuracy 90.2% against 88.6% for the BiLSTM (+1.6 points: better)")
+
+
+def test_record_versus_reads_the_record_or_says_it_is_missing(tmp_path):
+    args = ("07-demo", "medium", "test_ppl", "kn5_test_ppl", "test perplexity", "KN5")
+    assert results.record_versus(*args, results_dir=tmp_path) == "no medium record yet"
+    results.save_record(results.make_record("07-demo", "medium", {"test_ppl": 103.8},
+                                            "CPU", 60.0), tmp_path)
+    assert results.record_versus(*args, results_dir=tmp_path) == (
+        "the medium record has no kn5_test_ppl")
+    results.save_record(results.make_record(
+        "07-demo", "medium", {"test_ppl": 103.8, "kn5_test_ppl": 141.1}, "CPU", 60.0),
+        tmp_path)
+    assert results.record_versus(*args, results_dir=tmp_path) == (
+        "the medium record: test perplexity 103.80 against 141.10 for KN5 (-26.4%: better)")

@@ -16,31 +16,26 @@ it:
 Importing ``utils`` has no side effects (no seeding, no downloads, no plotting style).
 """
 from . import chapters  # the table of chapters the intro and scripts read
-from .bag_of_ngrams import NBLogisticRegression, nb_log_count_ratio, select_C
+# What the chapters call as ``utils.<name>``; everything else is imported from its module.
+from .bag_of_ngrams import NBLogisticRegression, select_C
 from .baselines import char_ngram_baseline, unigram_perplexity
 from .batching import (BPTTWindows, SeqDataLoader, bptt_batches, bptt_batchify,
-                       bucket_batches, num_bptt_batches, pad_batch, seq_data_iter_random,
-                       seq_data_iter_sequential, truncate_pad)
-from .classify_data import (ClassifyLoader, confusion_matrix, encode_texts,
-                            load_imdb_ids, stratified_subset, train_valid_indices,
-                            train_valid_split)
-from .datasets import (CACHE_ENV_VAR, REGISTRY, DatasetError, cache_dir, fetch,
-                       read_glove, read_imdb, read_ptb, read_time_machine,
-                       read_wikitext2)
+                       bucket_batches, num_bptt_batches, seq_data_iter_random)
+from .classify_data import (ClassifyLoader, confusion_matrix, load_imdb_ids,
+                            stratified_subset)
+from .datasets import (DatasetError, cache_dir, fetch, read_glove, read_imdb,
+                       read_time_machine)
 from .embeddings import pretrained_matrix
-from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines, select_eps
+from .ngram import KneserNeyLM, NGramModel, kneser_ney_baselines
 from .notebook import add_to_class
 from .plot import (LiveCurves, perplexity_curves, plot_confusion, plot_lines,
                    show_saved_curves)
 from .results import (curve_path, format_metric, largest_record, load_record,
-                      make_record, provenance, provenance_lines, save_record,
-                       saved_curves, scale_table)
-from .runs import (FRAMEWORKS, PROFILE_ENV_VAR, PROFILE_TABLE, PROFILES, Accumulator,
-                   Timer, cpu_name, cuda_available, device_name, framework_sees_gpu,
-                   profile_note, run_profile, set_seed, usable_cores)
-from .text import (Vocab, clean_time_machine, count_corpus, flatten,
-                   load_corpus_time_machine, load_ptb_corpus, split_corpus,
-                   time_machine_splits, tokenize, tokenize_review,
-                   tokenize_with_eos)
+                      make_record, provenance, provenance_lines, record_versus,
+                      save_record, scale_table, versus)
+from .runs import (PROFILE_TABLE, Timer, cpu_name, device_name, profile_note,
+                   run_profile, set_seed, usable_cores)
+from .text import (Vocab, load_corpus_time_machine, load_ptb_corpus, split_corpus,
+                   time_machine_splits, tokenize, tokenize_review)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

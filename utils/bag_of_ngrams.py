@@ -276,7 +276,7 @@ def select_C(train_texts, train_labels, valid_texts, valid_labels,
 
     The vocabulary and ``r`` are learned once on the training part; only the logistic
     regression is refit for every ``C``. Carve the validation split out of the training
-    data (``utils.train_valid_split``), never use the test split, and afterwards refit
+    data (``utils.classify_data.train_valid_split``), never use the test split, and afterwards refit
     on all the training data with the chosen ``C``.
 
     Args:

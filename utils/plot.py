@@ -148,7 +148,7 @@ def show_saved_curves(name: str, results_dir=None) -> None:
 
     In a notebook each PNG is displayed under a line naming its profile; elsewhere
     only the lines are printed. It returns nothing, so that a notebook cell ending
-    with it shows no stray value; ``utils.saved_curves`` lists the files.
+    with it shows no stray value; ``utils.results.saved_curves`` lists the files.
     """
     from .results import saved_curves
 

@@ -227,6 +227,41 @@ def format_metric(record: dict | None, metric: str, fmt: str = "{:.2f}") -> str:
     return fmt.format(record["metrics"][metric])
 
 
+def versus(value: float, baseline: float, what: str, baseline_what: str,
+           fmt: str = "{:.2f}", higher_is_better: bool = False) -> str:
+    """A model's number beside its baseline's, with the difference and the verdict.
+
+    ``versus(103.8, 141.1, "test perplexity", "the Kneser-Ney 5-gram")`` reads
+    ``"test perplexity 103.80 against 141.10 for the Kneser-Ney 5-gram (-26.4%: better)"``.
+    Perplexities differ in percent, accuracies (``higher_is_better=True``) in points.
+    """
+    if higher_is_better:
+        gap, better = f"{100 * (value - baseline):+.1f} points", value > baseline
+    else:
+        gap, better = f"{value / baseline - 1:+.1%}", value < baseline
+    return (f"{what} {fmt.format(value)} against {fmt.format(baseline)} for "
+            f"{baseline_what} ({gap}: {'better' if better else 'not better'})")
+
+
+def record_versus(name: str, profile: str, metric: str, baseline_metric: str, what: str,
+                  baseline_what: str, fmt: str = "{:.2f}", higher_is_better: bool = False,
+                  results_dir: str | os.PathLike | None = None) -> str:
+    """``versus`` read from a chapter's record: ``"the medium record: ..."``.
+
+    Says ``"no medium record yet"`` (or names the missing metric) instead of failing,
+    so that a chapter runs before its larger profiles have.
+    """
+    record = load_record(name, profile, results_dir)
+    if record is None:
+        return f"no {profile} record yet"
+    missing = [m for m in (metric, baseline_metric) if m not in record["metrics"]]
+    if missing:
+        return f"the {profile} record has no {', '.join(missing)}"
+    return f"the {profile} record: " + versus(
+        record["metrics"][metric], record["metrics"][baseline_metric], what,
+        baseline_what, fmt, higher_is_better)
+
+
 def largest_record(name: str, results_dir: str | os.PathLike | None = None
                    ) -> dict | None:
     """The record of ``name`` from the largest profile that has one (``full`` first).
@@ -277,7 +312,7 @@ def scale_table(name: str, rows, this_run: dict | None = None,
 
     Returns:
         The table, then one line per record saying where its numbers come from. A
-        profile without a record gets a column of dashes and the line "no record yet".
+        profile without a record gets no column, only the line "no record yet".
     """
     if not isinstance(rows, (list, tuple)) or not rows or not all(
             isinstance(row, (list, tuple)) and len(row) == 3 for row in rows):
@@ -290,8 +325,11 @@ def scale_table(name: str, rows, this_run: dict | None = None,
         raise ValueError(f"this_profile must be one of {PROFILES} when this_run is "
                          f"given, got {this_profile!r}")
     records = {p: load_record(name, p, results_dir) for p in SCALE_PROFILES}
+    shown = [p for p in SCALE_PROFILES if records[p] is not None]
     columns = ([f"this run ({this_profile})"] if this_run is not None else [])
-    columns += [f"{p} (record)" for p in SCALE_PROFILES]
+    columns += [f"{p} (record)" for p in shown]
+    if not columns:
+        return "\n".join(f"- **{p}**: no record yet" for p in SCALE_PROFILES)
     lines = ["| | " + " | ".join(columns) + " |",
              "| --- |" + " ---: |" * len(columns)]
     for label, metric, fmt in rows:
@@ -299,7 +337,7 @@ def scale_table(name: str, rows, this_run: dict | None = None,
         if this_run is not None:
             value = this_run.get(metric)
             cells.append("—" if value is None else fmt.format(value))
-        cells += [format_metric(records[p], metric, fmt) for p in SCALE_PROFILES]
+        cells += [format_metric(records[p], metric, fmt) for p in shown]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- **{p}**: {provenance(records[p])}" for p in SCALE_PROFILES]

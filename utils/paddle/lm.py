@@ -39,7 +39,7 @@ nn = paddle.nn
 F = paddle.nn.functional
 
 
-def _uniform_attr(init_scale: float):
+def uniform_attr(init_scale: float):
     return paddle.ParamAttr(initializer=nn.initializer.Uniform(-init_scale, init_scale))
 
 
@@ -69,15 +69,15 @@ class RnnLm(nn.Layer):
         super().__init__()
         self.num_layers, self.num_hiddens = num_layers, num_hiddens
         self.embedding = nn.Embedding(vocab_size, embed_size,
-                                      weight_attr=_uniform_attr(init_scale))
+                                      weight_attr=uniform_attr(init_scale))
         self.lstm = nn.LSTM(embed_size, num_hiddens, num_layers=num_layers,
                             dropout=dropout if num_layers > 1 else 0.0,
-                            weight_ih_attr=_uniform_attr(init_scale),
-                            weight_hh_attr=_uniform_attr(init_scale))
+                            weight_ih_attr=uniform_attr(init_scale),
+                            weight_hh_attr=uniform_attr(init_scale))
         self.dropout = nn.Dropout(p=dropout)
         self.decoder = nn.Linear(num_hiddens, vocab_size,
-                                 weight_attr=_uniform_attr(init_scale),
-                                 bias_attr=_uniform_attr(init_scale))
+                                 weight_attr=uniform_attr(init_scale),
+                                 bias_attr=uniform_attr(init_scale))
 
     def begin_state(self, batch_size: int):
         """The zero state ``(h, c)``, each ``(L, B, H)``."""

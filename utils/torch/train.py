@@ -259,8 +259,10 @@ def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
     if device.type == "cuda":
         torch.backends.cudnn.enabled = True     # nn.LSTM then runs cuDNN's fused kernel
     use_bf16 = cfg.bf16 and bf16_autocast_works(model, device)
-    if cfg.bf16 and not use_bf16 and log is not None:
-        log("bf16 autocast is not supported here for this model: training in float32")
+    if cfg.bf16 and log is not None:   # say which precision was chosen, and why
+        log("precision: bf16 autocast, native on this device" if use_bf16 else
+            "precision: float32 (bf16 is not native on this device, or this model "
+            "cannot run under it)")
     step_loss = (fast_step_loss(model, bf16=use_bf16, fused_loss=cfg.fused_loss)
                  if use_bf16 or cfg.fused_loss else lm_step_loss)
     optimizer = make_optimizer(model, cfg, device)
