@@ -10,7 +10,8 @@ function decorated with ``@utils.add_to_class(Class)``). This script regenerates
 such cell from the package: the definition's source, and the imports of the names it
 uses that the notebook has not bound in an earlier cell. ``tests/test_notebook_code.py``
 fails when a cell and the package differ; after changing the package, run this script
-and re-execute the chapter.
+and re-execute the chapter. It also rewrites each chapter's first cell, the Colab setup
+cell, from ``utils.colab.setup_cell`` (a fork that changes ``REPO_URL`` runs it once).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MARKER_RE = re.compile(r"^# From utils/([\w/]+)\.py\b")
+SETUP_RE = re.compile(r"setup\((\[.*?\]), folder\)")  # the frameworks it installs
 
 
 def marker(module_path: str) -> str:
@@ -189,6 +191,14 @@ def sync(path: Path, check: bool) -> list[str]:
     """Regenerate the marked cells of one notebook; return what differed."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     cells, changed = notebook["cells"], []
+    first = next((i for i, cell in enumerate(cells) if cell["cell_type"] == "code"), None)
+    setup = SETUP_RE.search("".join(cells[first]["source"])) if first is not None else None
+    if setup:  # the Colab setup cell, with the repository URL of utils.colab
+        from utils import colab
+        fresh = colab.setup_cell(json.loads(setup.group(1)))
+        if fresh != "".join(cells[first]["source"]):
+            changed.append(f"{path.name} cell {first}: the Colab setup cell")
+            cells[first]["source"] = _as_lines(fresh)
     for index, cell in enumerate(cells):
         source = "".join(cell["source"])
         match = MARKER_RE.match(source)

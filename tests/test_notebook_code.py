@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -102,3 +103,17 @@ def test_the_sync_script_finds_every_cell_up_to_date():
     spec.loader.exec_module(sync)
     for path in sorted(BOOK.glob("*.ipynb")):
         assert sync.sync(path, check=True) == [], path.name
+
+
+def test_the_sync_script_rewrites_the_setup_cell_for_a_fork(monkeypatch):
+    from utils import colab
+    spec = importlib.util.spec_from_file_location(
+        "sync_notebook_code", BOOK.parent / "scripts" / "sync_notebook_code.py")
+    sync_notebook_code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync_notebook_code)
+    path = sorted(BOOK.glob("*.ipynb"))[0]
+    assert not [line for line in sync_notebook_code.sync(path, check=True)
+                if "setup cell" in line]
+    monkeypatch.setattr(colab, "REPO_URL", "https://github.com/someone/a-fork")
+    assert [line for line in sync_notebook_code.sync(path, check=True)
+            if "setup cell" in line] == [f"{path.name} cell 1: the Colab setup cell"]

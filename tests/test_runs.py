@@ -192,3 +192,62 @@ def test_cpuinfo_field_reads_one_field_or_none():
         assert cpuinfo_field("processor") == "0"
     with pytest.raises(TypeError, match="name must be"):
         cpuinfo_field(3)
+
+
+def test_smoke_limit_cuts_counts_only_in_a_smoke_run(monkeypatch):
+    from utils.runs import SMOKE_BATCHES, SMOKE_ENV_VAR, smoke_limit, smoke_run
+    monkeypatch.delenv(SMOKE_ENV_VAR, raising=False)
+    assert not smoke_run()
+    assert smoke_limit(None) is None and smoke_limit(500) == 500
+    monkeypatch.setenv(SMOKE_ENV_VAR, "1")
+    assert smoke_run()
+    assert smoke_limit(None) == SMOKE_BATCHES and smoke_limit(500) == SMOKE_BATCHES
+    assert smoke_limit(1) == 1 and smoke_limit(40, limit=3) == 3
+
+
+def test_a_smoke_run_trains_and_evaluates_a_few_minibatches(monkeypatch):
+    import torch
+    from torch import nn
+
+    from utils.batching import SeqDataLoader, bptt_batchify
+    from utils.runs import SMOKE_BATCHES, SMOKE_ENV_VAR, SMOKE_EPOCHS
+    from utils.torch.rnn import RNNLM
+    from utils.torch.train import TrainConfig, fit
+
+    ids = [i % 7 for i in range(2000)]
+    monkeypatch.setenv(SMOKE_ENV_VAR, "1")
+    torch.manual_seed(0)
+    model = RNNLM(nn.GRU(7, 8), 7)
+    history = fit(model, SeqDataLoader(ids, 4, 10, seed=0), bptt_batchify(ids, 2),
+                  TrainConfig(num_epochs=30, lr=1e-2), "cpu")
+    assert len(history["epoch"]) == SMOKE_EPOCHS
+    assert len(history["grad_norms"]) == SMOKE_EPOCHS * SMOKE_BATCHES
+
+
+def test_a_long_run_is_announced_after_a_few_timed_steps(monkeypatch):
+    clock = iter([100.0, 106.0])   # the clock starts after step 0, stops after step 3
+    monkeypatch.setattr(runs.time, "perf_counter", lambda: next(clock))
+    lines = []
+    batches = list(runs.announce_long_run(range(10), total_steps=400, what="training",
+                                          log=lines.append, timed_steps=3))
+    assert batches == list(range(10))         # the batches pass unchanged
+    assert len(lines) == 1 and "training: about 13 min" in lines[0]
+    assert "2,000 ms a step x 400 steps" in lines[0]
+
+
+def test_a_short_run_is_not_announced(monkeypatch):
+    clock = iter([100.0, 103.0])   # 1 s a step
+    monkeypatch.setattr(runs.time, "perf_counter", lambda: next(clock))
+    lines = []
+    assert list(runs.announce_long_run(range(5), total_steps=300,
+                                       log=lines.append)) == list(range(5))
+    assert lines == []                        # 300 steps of 1 s: under ten minutes
+
+
+def test_smoke_batches_keep_a_tiny_slice_only_in_a_smoke_run(monkeypatch):
+    batches = [(np.arange(20).reshape(10, 2), np.arange(10)) for _ in range(3)]
+    monkeypatch.delenv(runs.SMOKE_ENV_VAR, raising=False)
+    assert len(list(runs.smoke_batches(batches))) == 3
+    monkeypatch.setenv(runs.SMOKE_ENV_VAR, "1")
+    [(X, y)] = list(runs.smoke_batches(batches, rows=4))
+    assert X.shape == (4, 2) and y.tolist() == [0, 1, 2, 3]

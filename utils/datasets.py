@@ -35,7 +35,10 @@ if TYPE_CHECKING:                # for the annotation of read_glove only
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .runs import smoke_limit
+
 CACHE_ENV_VAR = "SEQBOOK_DATA"
+SMOKE_REVIEWS = 5_000  # IMDB reviews per class and split in a smoke run
 DEFAULT_CACHE = Path("~/.cache/seqbook").expanduser()
 COMPLETE_MARKER = ".complete"  # in an unpacked folder: the unpacking finished
 
@@ -452,14 +455,17 @@ def read_imdb(split: str = "train", cache: str | os.PathLike | None = None
     """The reviews and labels (1 positive, 0 negative) of one IMDB split.
 
     Reviews are read in sorted file order, negatives first. The counts come from the
-    files on disk: the copy used offline has 49,996 reviews, not 50,000.
+    files on disk: the copy used offline has 49,996 reviews, not 50,000. A smoke run
+    (``utils.runs.smoke_run``) reads the first ``SMOKE_REVIEWS`` of each class: enough
+    for every profile's subsets, in a fraction of the time.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     root = fetch("aclImdb", cache) / split
     texts, labels = [], []
     for label, sub in ((0, "neg"), (1, "pos")):
-        for path in sorted((root / sub).glob("*.txt")):
+        paths = sorted((root / sub).glob("*.txt"))
+        for path in paths[:smoke_limit(None, SMOKE_REVIEWS)]:  # all but in a smoke run
             texts.append(path.read_text(encoding="utf-8"))
             labels.append(label)
     return texts, labels

@@ -10,12 +10,19 @@ The run profile is chosen here and nowhere else:
 ``full`` is never chosen by default: its settings are the published ones, hours of
 training on a free Colab GPU. ``PROFILE_TABLE`` says what each profile is for.
 
+A *smoke run* (``$SEQBOOK_SMOKE=1``) executes a profile's code path with every training
+stage and every evaluation cut to a few minibatches (``smoke_limit``): CI runs the
+``medium`` and ``full`` paths of every chapter this way on a CPU
+(``scripts/smoke_runs.py``), so that a setting, shape or device error in a profile
+nobody runs there still fails. Its numbers mean nothing and are not checked.
+
 Frameworks are imported lazily, only to probe or seed them.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import os
 import platform
 import random
@@ -53,6 +60,42 @@ def cuda_available() -> bool:
 
 
 FRAMEWORKS = ("torch", "mxnet", "paddle")
+
+SMOKE_ENV_VAR = "SEQBOOK_SMOKE"
+SMOKE_BATCHES = 2   # minibatches per training epoch (or stage), windows per evaluation
+SMOKE_EPOCHS = 2    # epochs per training run: the second exercises the epoch hand-over
+
+
+def smoke_run() -> bool:
+    """Whether this is a smoke run (``$SEQBOOK_SMOKE=1``; see the module docstring)."""
+    return os.environ.get(SMOKE_ENV_VAR, "").strip() == "1"
+
+
+def smoke_limit(count: int | None, limit: int = SMOKE_BATCHES) -> int | None:
+    """``count`` (``None``: no limit), cut to ``limit`` in a smoke run.
+
+    The training loops and evaluations of ``utils`` pass their number of minibatches
+    (or epochs, with ``SMOKE_EPOCHS``) through this, so that a smoke run goes through
+    every line of them in seconds; outside a smoke run it returns ``count``.
+    """
+    if not smoke_run():
+        return count
+    return limit if count is None else min(count, limit)
+
+
+SMOKE_ROWS = 8  # rows kept of each evaluation batch in a smoke run
+
+
+def smoke_batches(batches: Iterable, count: int = 1, rows: int = SMOKE_ROWS) -> Iterator:
+    """``batches`` unchanged; in a smoke run only the first ``count``, each of their
+    arrays cut to the first ``rows`` rows (a tiny slice: a big model reads a batch of
+    long reviews slowly on a CPU). For batches that stand alone, such as the
+    classifiers', not for language-model windows whose state runs on."""
+    if not smoke_run():
+        yield from batches
+        return
+    for batch in itertools.islice(batches, count):
+        yield tuple(part[:rows] for part in batch)
 
 
 def _check_framework(framework: str) -> str:
@@ -211,6 +254,34 @@ def set_seed(seed: int) -> None:
     if "paddle" in sys.modules:
         import paddle
         paddle.seed(seed)
+
+
+LONG_RUN_SECONDS = 600  # a run expected to take longer says so when it starts
+
+
+def announce_long_run(batches: Iterable, total_steps: int, what: str = "this training",
+                      log=print, timed_steps: int = 3,
+                      threshold: float = LONG_RUN_SECONDS) -> Iterator:
+    """Yield ``batches`` unchanged; early on, say how long the run will take if it is long.
+
+    The step after the first (which pays for warm-up) starts a clock; once
+    ``timed_steps`` more steps have run, the mean time of a step times ``total_steps``
+    is the estimate. If it exceeds ``threshold`` seconds, ``log`` gets one line, so
+    that a reader can stop the kernel and choose a smaller profile. Nothing else
+    changes: the same batches, in the same order, no extra computation.
+    """
+    start = None
+    for i, batch in enumerate(batches):
+        yield batch                      # when this returns, step i has run
+        if i == 0:
+            start = time.perf_counter()
+        elif i == timed_steps:
+            per_step = (time.perf_counter() - start) / timed_steps
+            if per_step * total_steps > threshold:
+                log(f"{what}: about {per_step * total_steps / 60:,.0f} min on this "
+                    f"device ({per_step * 1e3:,.0f} ms a step x {total_steps:,} steps); "
+                    f"interrupt the kernel and set $SEQBOOK_PROFILE to run a smaller "
+                    f"profile")
 
 
 class Timer:

@@ -17,6 +17,8 @@ Importing this module imports MXNet (through ``utils.mxnet``).
 """
 from __future__ import annotations
 
+import itertools
+
 import math
 import os
 import time
@@ -29,7 +31,7 @@ from ..checks import check_lr_decay
 from ..lm_compare import checked_weights
 from . import import_mxnet
 from .core import select_device
-from ..runs import set_seed
+from ..runs import set_seed, smoke_limit
 
 mx, nlp = import_mxnet()
 from mxnet import autograd, gluon  # noqa: E402  (after the shims of import_mxnet)
@@ -142,17 +144,19 @@ def epoch_batches(data, epoch: int, batches_per_epoch: int | None):
     Args:
         data: an indexable dataset of ``(X, Y)`` windows (``CorpusBPTTBatchify``).
     """
-    if batches_per_epoch is None:
-        return [data[i] for i in range(len(data))]
-    if batches_per_epoch < 1:
+    if batches_per_epoch is not None and batches_per_epoch < 1:
         raise ValueError(f"batches_per_epoch must be None or at least 1, "
                          f"got {batches_per_epoch}")
+    batches_per_epoch = smoke_limit(batches_per_epoch)  # unchanged but in a smoke run
+    if batches_per_epoch is None:
+        return [data[i] for i in range(len(data))]
     start = epoch * batches_per_epoch
     return [data[(start + i) % len(data)] for i in range(batches_per_epoch)]
 
 
 def first_batches(data, max_batches: int | None):
     """The first ``max_batches`` windows of a dataset (all of them for ``None``)."""
+    max_batches = smoke_limit(max_batches)  # unchanged but in a smoke run
     count = len(data) if max_batches is None else min(max_batches, len(data))
     return [data[i] for i in range(count)]
 
@@ -180,9 +184,9 @@ def split_windows(ids, batch_size: int, num_steps: int, ctx=None) -> list:
     """
     ctx = ctx or mx.cpu()
     data = bptt_batchify(ids, batch_size)                      # (B, L)
+    windows = itertools.islice(bptt_batches(data, num_steps), smoke_limit(None))
     return [(mx.nd.array(X.T, ctx=ctx, dtype="float32"),
-             mx.nd.array(Y.T, ctx=ctx, dtype="float32"))
-            for X, Y in bptt_batches(data, num_steps)]
+             mx.nd.array(Y.T, ctx=ctx, dtype="float32")) for X, Y in windows]
 
 
 def train_epoch(model, trainer, batches, cfg, ctx, log=print) -> dict:

@@ -17,10 +17,12 @@ logits.
 from __future__ import annotations
 
 
+
 from . import import_paddle
 from ..classify_data import check_training_args
 from .core import to_tensor
-from ..runs import Accumulator
+from ..runs import (SMOKE_BATCHES, SMOKE_EPOCHS, Accumulator, smoke_batches,
+                    smoke_limit)
 
 paddle = import_paddle()
 nn = paddle.nn
@@ -194,10 +196,10 @@ def train_classifier(model: nn.Layer, train_iter, num_epochs: int, lr: float,
     check_training_args(num_epochs, lr, keep_best=keep_best)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     history, best_acc, best_state = [], -1.0, None
-    for epoch in range(1, num_epochs + 1):
+    for epoch in range(1, smoke_limit(num_epochs, SMOKE_EPOCHS) + 1):
         model.train()
         metric = Accumulator(3)  # summed loss, correct predictions, examples
-        for batch in train_iter:
+        for batch in smoke_batches(train_iter, SMOKE_BATCHES):  # all but in a smoke run
             X, lengths, y = _to_tensors(batch)
             logits = model(X, lengths)
             loss = F.cross_entropy(logits, y)
@@ -226,7 +228,7 @@ def evaluate_accuracy(model: nn.Layer, data_iter) -> float:
     """The share of correct predictions over a whole iterator."""
     model.eval()
     correct = total = 0
-    for batch in data_iter:
+    for batch in smoke_batches(data_iter):            # all of them but in a smoke run
         X, lengths, y = _to_tensors(batch)
         pred = model(X, lengths).argmax(axis=1).numpy()
         correct += int((pred == batch[2]).sum())

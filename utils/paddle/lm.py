@@ -33,6 +33,7 @@ from ..checks import check_int, check_lr_decay, check_number
 from ..lm_compare import checked_weights
 from . import import_paddle
 from .core import to_tensor
+from ..runs import smoke_limit
 
 paddle = import_paddle()
 nn = paddle.nn
@@ -190,6 +191,7 @@ def train_lm_epoch(model: nn.Layer, loss_fn, optimizer, data: np.ndarray,
     Returns:
         ``(mean per-token cross entropy, tokens per second)``.
     """
+    max_batches = smoke_limit(max_batches)  # unchanged but in a smoke run
     model.train()
     state, total_loss, total_tokens = None, 0.0, 0
     start = time.perf_counter()
@@ -221,6 +223,7 @@ def evaluate_lm(model: nn.Layer, data: np.ndarray, num_steps: int,
     Shape:
         ``data`` is ``(B, L)``.
     """
+    max_batches = smoke_limit(max_batches)  # unchanged but in a smoke run
     model.eval()
     state, total_loss, total_tokens = None, 0.0, 0
     with paddle.no_grad():

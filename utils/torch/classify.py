@@ -8,6 +8,7 @@ review (length 0) is read as one padding token, whose embedding is the zero vect
 """
 from __future__ import annotations
 
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,7 +20,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from ..classify_data import SENTIMENTS, _check_cut, check_training_args, encode_texts
 from ..batching import pad_batch
 from ..checks import check_bool, check_int, check_number
-from ..runs import Accumulator
+from ..runs import (SMOKE_BATCHES, SMOKE_EPOCHS, Accumulator, announce_long_run,
+                    smoke_batches, smoke_limit)
 from .core import clip_gradients
 
 POOLINGS = ("last", "mean", "max")
@@ -243,12 +245,17 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
               else discriminative_param_groups(layer_groups, lr, lr_factor))
     optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     history, best_acc, best_state = [], -1.0, None
+    num_epochs = smoke_limit(num_epochs, SMOKE_EPOCHS)  # unchanged but in a smoke run
     for epoch in range(1, num_epochs + 1):
         if gradual_unfreezing:
             unfreeze_top(layer_groups, min(epoch, len(layer_groups)))
         model.train()
         metric = Accumulator(3)  # summed loss, correct predictions, examples
-        for batch in train_iter:
+        batches = smoke_batches(train_iter, SMOKE_BATCHES)  # all but in a smoke run
+        if epoch == 1 and hasattr(train_iter, "__len__"):   # a long run says so
+            what = f"training {num_epochs} epoch" + "s" * (num_epochs != 1)
+            batches = announce_long_run(batches, len(train_iter) * num_epochs, what)
+        for batch in batches:
             X, lengths, y = _to_tensors(batch, device)
             logits = model(X, lengths)
             loss = F.cross_entropy(logits, y)
@@ -281,7 +288,7 @@ def predict_batches(model: nn.Module, data_iter, device
     """The true labels and the predicted labels over a whole iterator, in its order."""
     model.eval()
     y_true, y_pred = [], []
-    for batch in data_iter:
+    for batch in smoke_batches(data_iter):            # all of them but in a smoke run
         X, lengths, y = _to_tensors(batch, device)
         y_pred.append(model(X, lengths).argmax(1).cpu().numpy())
         y_true.append(y.cpu().numpy())

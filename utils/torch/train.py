@@ -37,7 +37,7 @@ from torch.nn import functional as F
 
 from ..batching import SeqDataLoader, bptt_batches, bptt_batchify
 from ..checks import (check_bool, check_int, check_lr_decay, check_number, check_str)
-from ..runs import Timer, set_seed
+from ..runs import SMOKE_EPOCHS, Timer, announce_long_run, set_seed, smoke_limit
 from .core import (as_ids, clip_gradients, count_parameters, detach_state,
                    load_checkpoint, model_device, perplexity, sample_next_token,
                    save_checkpoint, wait_for)
@@ -202,7 +202,7 @@ def evaluate(model: nn.Module, data, num_steps: int) -> float:
     model.eval()
     state, num_tokens = None, 0
     total_nll = torch.zeros((), dtype=torch.float64, device=device)
-    for X, Y in bptt_batches(data, num_steps):
+    for X, Y in itertools.islice(bptt_batches(data, num_steps), smoke_limit(None)):
         logits, state = model(X, state)                         # (B, T, V)
         total_nll += F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
                                      Y.reshape(-1), reduction="sum").double()
@@ -278,10 +278,17 @@ def fit(model: nn.Module, train_batches: Iterable, valid_data, cfg: TrainConfig,
                "seconds": [], "improved": [], "grad_norms": [],
                "initial_val_ppl": validate(), "train_seconds": 0.0}
     best_ppl, best_epoch, best_weights = math.inf, 0, None
-    for epoch in range(1, cfg.num_epochs + 1):
+    num_epochs = smoke_limit(cfg.num_epochs, SMOKE_EPOCHS)  # cfg's but in a smoke run
+    for epoch in range(1, num_epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
-        stats = train_epoch(step_model, train_batches, optimizer, device, clip=cfg.clip,
-                            reset_state=cfg.reset_state, step_loss=step_loss)
+        batches = train_batches
+        if epoch == 1 and hasattr(train_batches, "__len__"):   # a long run says so
+            what = f"training {num_epochs} epoch" + "s" * (num_epochs != 1)
+            batches = announce_long_run(train_batches, len(train_batches) * num_epochs,
+                                        what, log or print)
+        stats = train_epoch(step_model, batches, optimizer, device, clip=cfg.clip,
+                            reset_state=cfg.reset_state, step_loss=step_loss,
+                            max_batches=smoke_limit(None))  # None but in a smoke run
         val_ppl = validate()
         improved = val_ppl < best_ppl
         if improved:
