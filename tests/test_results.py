@@ -169,8 +169,7 @@ def test_curve_path_is_beside_the_record_for_the_larger_profiles(tmp_path):
 
 def test_saved_curves_finds_only_existing_pngs(tmp_path):
     assert results.saved_curves("07-demo", tmp_path) == {}
-    path = results.curve_path("07-demo", "medium", tmp_path)
-    path.parent.mkdir(parents=True)
+    path = results.curve_path("07-demo", "medium", tmp_path)   # makes the folder
     path.write_bytes(b"png")
     assert results.saved_curves("07-demo", tmp_path) == {"medium": path}
 
@@ -233,3 +232,10 @@ def test_record_versus_reads_the_record_or_says_it_is_missing(tmp_path):
         tmp_path)
     assert results.record_versus(*args, results_dir=tmp_path) == (
         "the medium record: test perplexity 103.80 against 141.10 for KN5 (-26.4%: better)")
+
+
+def test_curve_path_makes_its_folder_and_saved_curves_makes_none(tmp_path):
+    assert results.saved_curves("07-demo", tmp_path) == {}
+    assert not (tmp_path / "full").exists()        # looking makes no folder
+    path = results.curve_path("07-demo", "full", tmp_path)
+    assert path.parent.is_dir()                    # a fresh clone has no results/full/

@@ -281,7 +281,9 @@ def curve_path(name: str, profile: str, results_dir: str | os.PathLike | None = 
 
     ``None`` for the ``quick`` profile, whose curves are the committed notebook's own
     outputs; the records of the larger profiles keep theirs beside the JSON file, so
-    that the chapters can show the curve of a run they did not make.
+    that the chapters can show the curve of a run they did not make. The folder is
+    made if it is missing (a fresh clone has no ``results/full/``), so that the path
+    can be written at once.
     """
     if not isinstance(name, str) or not name or "/" in name:
         raise ValueError(f"name must be a chapter's record name without '/', got "
@@ -290,7 +292,9 @@ def curve_path(name: str, profile: str, results_dir: str | os.PathLike | None = 
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     if profile == "quick":
         return None
-    return _folder(results_dir) / profile / f"{name}.png"
+    path = _folder(results_dir) / profile / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 SCALE_PROFILES = ("medium", "full")  # the records a chapter shows beside its own run
@@ -352,7 +356,7 @@ def saved_curves(name: str, results_dir: str | os.PathLike | None = None
     """
     found = {}
     for profile in SCALE_PROFILES:
-        path = curve_path(name, profile, results_dir)
-        if path is not None and path.is_file():
+        path = _folder(results_dir) / profile / f"{name}.png"   # no folder is made
+        if path.is_file():
             found[profile] = path
     return found
