@@ -15,8 +15,8 @@ compiles the chapters' ``assert`` checks away; any other error fails the run.
 A few loops are the chapters' own rather than ``utils``'s: the recall models' updates
 (chapters 5b and 11), the framework comparison's runs and chapter 11's timing rounds.
 For them the runner adds one cell after the settings cell that sets the fields of
-``SMOKE_FIELDS`` on the chapter's configs; it never changes the notebook on disk. IMDB
-is read in part (``utils.datasets.SMOKE_REVIEWS``). Not run: chapters 1 and 2, which
+``SMOKE_FIELDS`` on the chapter's configs (and shrinks their test and validation sets
+to one smoke batch); it never changes the notebook on disk. IMDB is read in part (``utils.datasets.SMOKE_REVIEWS``). Not run: chapters 1 and 2, which
 train nothing and use one config in every profile, and chapter 9, whose medium and
 full paths without GPUs are its quick path with more updates (``NOT_SMOKED``). Two
 chapters run side by side, each kernel on one thread (``--jobs``).
@@ -55,9 +55,11 @@ NOT_SMOKED = {"09-data-parallel": "without GPUs, its medium and full paths are i
                                   "quick path with more updates"}
 # The chapters' own loops: recall updates (5b, 11), the framework comparison's runs
 # (its dropout-free ones compare their first 10 updates, so 12 of them), and chapter
-# 11's timing rounds (one after the warm-up)
+# 11's timing rounds (one after the warm-up); and test and validation sets of one
+# smoke batch (``utils.runs.SMOKE_ROWS``), so that models scored in full (the bag of
+# n-grams) and models scored by smoke batches score the same reviews
 SMOKE_FIELDS = {"num_updates": 2, "recall_updates": 2, "identity_updates": 12,
-                "scan_rounds": 1}
+                "scan_rounds": 1, "num_test": 8, "num_valid": 8}
 SMOKE_CELL = f"""\
 import dataclasses
 

@@ -169,3 +169,18 @@ def test_train_classifier_checks_arguments(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         train_classifier(**args)
+
+
+def test_predict_logits_keeps_the_iterator_order_and_agrees_with_predict_batches():
+    from utils.torch.classify import predict_batches, predict_logits
+    torch.manual_seed(0)
+    model = SentimentLSTM(20, 4, 3, pad_id=1)
+    ids = [[2, 3, 4], [5], [6, 7], [8, 9, 10, 11]]
+    loader = ClassifyLoader(ids, [0, 1, 0, 1], 3, pad_id=1, bucket=False)
+    y_true, logits = predict_logits(model, loader, "cpu")
+    assert y_true.tolist() == [0, 1, 0, 1] and logits.shape == (4, 2)
+    with torch.no_grad():
+        model.eval()
+        first = model(torch.tensor([[6, 7]]), torch.tensor([2]))[0].numpy()
+    np.testing.assert_allclose(logits[2], first, rtol=1e-5, atol=1e-6)
+    assert predict_batches(model, loader, "cpu")[1].tolist() == logits.argmax(1).tolist()

@@ -166,6 +166,12 @@ def test_load_transfer_data_builds_one_vocabulary_and_keeps_test_out(monkeypatch
     assert int((data.review_train == eos).sum()) == 20   # every training review, whole
     assert int((data.review_valid == eos).sum()) == 4
     assert data.wiki_train.tolist()[-1] == eos and data.vocab.unk in data.wiki_train
+    for split, tokens in ((data.train, data.train_tokens), (data.valid, data.valid_tokens),
+                          (data.test, data.test_tokens)):  # the same reviews, whole
+        assert len(tokens) == len(split)
+        for words, ids, label in zip(tokens, split.ids, split.labels):
+            assert ids == data.vocab[words[-3:]]          # the ids are its last tokens
+            assert label == int("great" in words)        # every positive one says it
     with pytest.raises(ValueError, match="num_valid"):
         load_transfer_data(num_valid=1)
 

@@ -133,6 +133,9 @@ class TransferData:
         review_train, review_valid: the training and validation reviews' *text*,
             uncut, as id streams (``<eos>`` per review): the language model's
             in-domain data. No label is used, and no test review.
+        train_tokens, valid_tokens, test_tokens: the same reviews, in the same order,
+            as whole token lists (``tokenize_review``), for a model that reads words
+            rather than ids (the bag of n-grams).
     """
 
     vocab: Vocab
@@ -143,6 +146,9 @@ class TransferData:
     wiki_valid: np.ndarray
     review_train: np.ndarray
     review_valid: np.ndarray
+    train_tokens: list[list[str]]
+    valid_tokens: list[list[str]]
+    test_tokens: list[list[str]]
 
 
 def load_transfer_data(num_valid: int, num_test: int | None = None,
@@ -214,4 +220,5 @@ def load_transfer_data(num_valid: int, num_test: int | None = None,
         test=encoded(test_tokens, np.asarray(test_labels)[test_idx]),
         wiki_train=wiki_train, wiki_valid=wiki_valid,
         review_train=token_stream(lm_reviews, eos),
-        review_valid=token_stream([vocab[t] for t in valid_tokens], eos))
+        review_valid=token_stream([vocab[t] for t in valid_tokens], eos),
+        train_tokens=train_tokens, valid_tokens=valid_tokens, test_tokens=test_tokens)

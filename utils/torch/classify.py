@@ -283,16 +283,23 @@ def train_classifier(model: nn.Module, train_iter, num_epochs: int, lr: float,
 
 
 @torch.no_grad()
+def predict_logits(model: nn.Module, data_iter, device) -> tuple[np.ndarray, np.ndarray]:
+    """The true labels ``(N,)`` and the model's logits ``(N, C)`` over a whole iterator,
+    in its order (for two classes, ``logits[:, 1] - logits[:, 0]`` is the log-odds)."""
+    model.eval()
+    y_true, logits = [], []
+    for batch in smoke_batches(data_iter):            # all of them but in a smoke run
+        X, lengths, y = _to_tensors(batch, device)
+        logits.append(model(X, lengths).float().cpu().numpy())
+        y_true.append(y.cpu().numpy())
+    return np.concatenate(y_true), np.concatenate(logits)
+
+
 def predict_batches(model: nn.Module, data_iter, device
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The true labels and the predicted labels over a whole iterator, in its order."""
-    model.eval()
-    y_true, y_pred = [], []
-    for batch in smoke_batches(data_iter):            # all of them but in a smoke run
-        X, lengths, y = _to_tensors(batch, device)
-        y_pred.append(model(X, lengths).argmax(1).cpu().numpy())
-        y_true.append(y.cpu().numpy())
-    return np.concatenate(y_true), np.concatenate(y_pred)
+    y_true, logits = predict_logits(model, data_iter, device)
+    return y_true, logits.argmax(1)
 
 
 def evaluate_accuracy(model: nn.Module, data_iter, device) -> float:
